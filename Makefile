@@ -1,0 +1,60 @@
+# Advocate Portal — the two commands a fresh machine needs:
+#   make run    set up, migrate, load the demo program and serve it with a job consumer
+#   make test   set up what the tests need and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5000
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+export PORT
+
+.PHONY: run test install install-dev browser migrate seed clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	@echo ""
+	@echo "  Advocate Portal: http://127.0.0.1:$(PORT)"
+	@echo "  Sign in as an admin with the password above, or:  $(FLASK) login-link admin@example.com"
+	@echo "  Email is not sent in development: read it at http://127.0.0.1:$(PORT)/admin/mailbox"
+	@echo ""
+	@$(BIN)/huey_consumer portal.jobs.huey --workers 2 --worker-type thread --quiet & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download does not work here.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "Chromium is not installed (sudo apt-get install chromium): browser tests will be skipped."; \
+	  fi; \
+	fi
+
+test: install-dev browser
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,9 @@
+from flask import Blueprint
+
+from portal.models import Role
+from portal.security import require_role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_role(Role.ADMIN))
+
+from blueprints.admin import views  # noqa: E402,F401

@@ -1,0 +1,144 @@
+from authlib.integrations.base_client import OAuthError
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from blueprints.auth import bp
+from blueprints.auth.forms import ConfirmLinkForm, EmailLinkForm, PasswordSignInForm
+from portal.database import commit
+from portal.extensions import limiter, oauth
+from portal.models import normalise_email
+from portal.security import home_for, safe_next
+from portal.services import auth
+from portal.urls import external_url
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+def _submitted_address() -> str:
+    """Rate-limit key per address, so one inbox cannot be flooded from many clients."""
+    return "address:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _render_sign_in(link_form=None, password_form=None, status=200):
+    next_url = safe_next(request.values.get("next")) or ""
+    link_form = link_form or EmailLinkForm(next=next_url, formdata=None)
+    password_form = password_form or PasswordSignInForm(next=next_url, formdata=None)
+    return (
+        render_template("auth/sign_in.html", link_form=link_form, password_form=password_form),
+        status,
+    )
+
+
+def _finish_sign_in(user, next_url: str | None):
+    session.clear()  # nothing from before sign-in carries over into the signed-in session
+    login_user(user)
+    commit()
+    return redirect(safe_next(next_url) or home_for(user))
+
+
+@bp.get("/sign-in")
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or home_for(current_user))
+    return _render_sign_in()
+
+
+@bp.post("/sign-in/link")
+@limiter.limit(_sign_in_limit)
+@limiter.limit(_sign_in_limit, key_func=_submitted_address)
+def send_link():
+    form = EmailLinkForm()
+    if not form.validate_on_submit():
+        return _render_sign_in(link_form=form, status=422)
+    auth.request_sign_in_link(form.email.data, next_url=safe_next(form.next.data))
+    commit()
+    session["link_sent_to"] = normalise_email(form.email.data)
+    return redirect(url_for("auth.link_sent"))
+
+
+@bp.get("/sign-in/link-sent")
+def link_sent():
+    return render_template(
+        "auth/link_sent.html",
+        email=session.get("link_sent_to"),
+        minutes=current_app.config["SIGN_IN_LINK_MAX_AGE"] // 60,
+    )
+
+
+@bp.get("/sign-in/link/<token>")
+def confirm_link(token: str):
+    # Opening the link only shows a button: mail scanners that prefetch links do not spend it.
+    try:
+        user = auth.check_sign_in_token(token)
+    except auth.SignInError as exc:
+        return render_template("auth/link_invalid.html", error=exc.message, form=EmailLinkForm(formdata=None)), 400
+    form = ConfirmLinkForm(next=safe_next(request.args.get("next")) or "", formdata=None)
+    return render_template("auth/confirm_link.html", user=user, form=form)
+
+
+@bp.post("/sign-in/link/<token>")
+@limiter.limit(_sign_in_limit)
+def redeem_link(token: str):
+    form = ConfirmLinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        user = auth.redeem_sign_in_token(token)
+    except auth.SignInError as exc:
+        return render_template("auth/link_invalid.html", error=exc.message, form=EmailLinkForm(formdata=None)), 400
+    return _finish_sign_in(user, form.next.data)
+
+
+@bp.post("/sign-in/password")
+@limiter.limit(_sign_in_limit)
+@limiter.limit(_sign_in_limit, key_func=_submitted_address)
+def password_sign_in():
+    form = PasswordSignInForm()
+    if not form.validate_on_submit():
+        return _render_sign_in(password_form=form, status=422)
+    try:
+        user = auth.authenticate_password(form.email.data, form.password.data)
+    except auth.SignInError as exc:
+        commit()  # nothing to save, but keep the one-commit-per-request rhythm
+        form.password.errors.append(exc.message)
+        return _render_sign_in(password_form=form, status=422)
+    return _finish_sign_in(user, form.next.data)
+
+
+@bp.get("/sign-in/sso")
+@limiter.limit(_sign_in_limit)
+def sso_start():
+    if not current_app.config["OIDC_ENABLED"]:
+        abort(404)
+    session["sso_next"] = safe_next(request.args.get("next"))
+    return oauth.sso.authorize_redirect(external_url("auth.sso_callback"))
+
+
+@bp.get("/sign-in/sso/callback")
+def sso_callback():
+    if not current_app.config["OIDC_ENABLED"]:
+        abort(404)
+    next_url = session.pop("sso_next", None)
+    try:
+        token = oauth.sso.authorize_access_token()
+        claims = token.get("userinfo") or oauth.sso.userinfo(token=token)
+        user = auth.sign_in_with_oidc(dict(claims))
+    except OAuthError as exc:
+        current_app.logger.info("single sign-on refused: %s", exc)
+        flash("Single sign-on did not complete. Please try again.", "error")
+        return redirect(url_for("auth.sign_in"))
+    except auth.SignInError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("auth.sign_in"))
+    return _finish_sign_in(user, next_url)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    # CSRFProtect has checked the token of the empty form by now.
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("public.index"))

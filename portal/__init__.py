@@ -1,0 +1,68 @@
+"""Advocate Portal: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.config import ROOT, default_instance_path, load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
+    app = Flask(
+        "portal",
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(instance_path, test_config))
+
+    from portal import cli, errors, jobs, security
+    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate, oauth
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    oauth.init_app(app)
+    jobs.huey.immediate = bool(app.config["JOBS_IMMEDIATE"])
+
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    _register_oidc(app)
+
+    from portal.models import OutboxStatus, Role
+
+    app.jinja_env.globals.update(Role=Role, OutboxStatus=OutboxStatus)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from blueprints.admin import bp as admin_bp
+    from blueprints.advocate import bp as advocate_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.public import bp as public_bp
+
+    for bp in (public_bp, auth_bp, advocate_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _register_oidc(app: Flask) -> None:
+    if not app.config["OIDC_ENABLED"]:
+        return
+    from portal.extensions import oauth
+
+    issuer = app.config["OIDC_ISSUER"].rstrip("/")
+    oauth.register(
+        "sso",
+        client_id=app.config["OIDC_CLIENT_ID"],
+        client_secret=app.config["OIDC_CLIENT_SECRET"],
+        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email profile"},
+        overwrite=True,
+    )

@@ -1,0 +1,63 @@
+"""Command line: ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from portal.database import commit
+from portal.models import Role
+from portal.services import auth
+from portal.services.errors import DomainError
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(login_link)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default=None, help="Display name (defaults to the part before @).")
+@click.option("--sso-only", is_flag=True, help="No password: the admin signs in with single sign-on.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    prompt_required=False,
+    default=None,
+    help="Asked for interactively unless --sso-only.",
+)
+def create_admin(email: str, name: str | None, sso_only: bool, password: str | None) -> None:
+    """Create an admin account."""
+    if not sso_only and password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth.create_user(email, name or email.split("@")[0], Role.ADMIN, None if sso_only else password)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    commit()
+    how = "single sign-on" if sso_only else "their password"
+    click.echo(f"Created admin {user.email}; they sign in with {how}.")
+
+
+@click.command("login-link")
+@click.argument("email")
+def login_link(email: str) -> None:
+    """Print a one-time sign-in URL for EMAIL (for support)."""
+    user = auth.find_user(email)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active account for {email}.")
+    click.echo(auth.sign_in_url(user))
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Fill the database with a believable demo program (safe to run again)."""
+    from portal import demo
+
+    summary = demo.seed()
+    commit()
+    click.echo(summary)

@@ -1,0 +1,116 @@
+"""Configuration: defaults in code, then the instance folder's ``config.py``, then
+``PORTAL_*`` environment variables, then (in tests) the dict given to ``create_app``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Config
+
+ENV_PREFIX = "PORTAL"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the portal safely."""
+
+
+def default_instance_path() -> str:
+    return os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH") or str(ROOT / "instance")
+
+
+def defaults(instance_path: str) -> dict:
+    port = os.environ.get("PORT", "5000")
+    return {
+        # "development" or "production"; production refuses to start without a secret.
+        "ENV": "development",
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'portal.sqlite3'}",
+        # Redis for the job queue and the rate limiter; empty = SQLite queue, memory limiter.
+        "REDIS_URL": "",
+        # Where people reach the portal; every link in an email is built from this, never
+        # from the Host header of a request (which an attacker controls).
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "PROGRAM_NAME": "Advocate Portal",
+        "COMPANY_NAME": "Example Co",
+        # Outgoing email. Without SMTP_HOST messages are printed and kept for the
+        # development mailbox at /admin/mailbox.
+        "SMTP_HOST": "",
+        "SMTP_PORT": 25,
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT": 10,
+        "MAIL_FROM": "Advocate Portal <advocacy@example.com>",
+        "MAIL_MAX_ATTEMPTS": 8,
+        # Single sign-on for staff and admins (any OpenID Connect provider).
+        "OIDC_ISSUER": "",
+        "OIDC_CLIENT_ID": "",
+        "OIDC_CLIENT_SECRET": "",
+        "OIDC_LABEL": "company single sign-on",
+        "SIGN_IN_LINK_MAX_AGE": 15 * 60,
+        "SIGN_IN_RATE_LIMIT": "5 per minute;20 per hour",
+        # Queue name (a Redis key prefix / table name): separate portals sharing one Redis
+        # need different names.
+        "JOBS_NAME": "advocate-portal",
+        "JOBS_IMMEDIATE": False,
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    }
+
+
+def load_config(instance_path: str, test_config: dict | None = None) -> Config:
+    config = Config(instance_path)
+    config.update(defaults(instance_path))
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env(ENV_PREFIX)
+    if test_config:
+        config.update(test_config)
+    if config["ENV"] not in ("development", "production"):
+        raise ConfigError(f"{ENV_PREFIX}_ENV must be 'development' or 'production'")
+    if not config["SECRET_KEY"]:
+        if config["ENV"] == "production":
+            raise ConfigError(
+                f"{ENV_PREFIX}_SECRET_KEY is not set. Production needs a long random secret, "
+                f'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        config["SECRET_KEY"] = _development_secret(instance_path)
+    config.update(_derived(config))
+    return config
+
+
+def _development_secret(instance_path: str) -> str:
+    """Generated once into the instance folder so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _derived(config: Config) -> dict:
+    production = config["ENV"] == "production"
+    return {
+        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(config["DATABASE_URL"]),
+        "RATELIMIT_STORAGE_URI": config["REDIS_URL"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAIL_CONSOLE": not config["SMTP_HOST"],
+        "OIDC_ENABLED": bool(config["OIDC_ISSUER"] and config["OIDC_CLIENT_ID"]),
+    }
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # Accept the common postgres:// and postgresql:// forms; the driver is psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,92 @@
+"""The database: declarative base (naming convention, UTC timestamps, enum columns with
+CHECKs), the Flask-SQLAlchemy object, and the commit helpers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from collections.abc import Callable
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in Python on every backend (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def enum_type(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A VARCHAR holding the enum's values, guarded by a named CHECK constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_class),
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+# --- one transaction per request -----------------------------------------------------------
+# Services flush; the web layer (or a CLI command, or a job) commits once with ``commit()``.
+# Work that must only happen once the change is durable (delivering an outbox message) is
+# registered with ``after_commit`` and run right after the commit; a rollback drops it.
+
+_AFTER_COMMIT = "portal_after_commit"
+
+
+def after_commit(func: Callable[..., object], *args: object) -> None:
+    db.session.info.setdefault(_AFTER_COMMIT, []).append((func, args))
+
+
+def commit() -> None:
+    db.session.commit()
+    pending = db.session.info.pop(_AFTER_COMMIT, [])
+    for func, args in pending:
+        func(*args)
+
+
+def rollback() -> None:
+    db.session.rollback()
+    db.session.info.pop(_AFTER_COMMIT, None)

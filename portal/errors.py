@@ -1,0 +1,71 @@
+"""Error pages in the portal's layout, JSON under /api/."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.database import rollback
+from portal.security import is_api_request
+
+log = logging.getLogger(__name__)
+
+EXPLANATIONS = {
+    400: (
+        "We could not process that request",
+        "Something in the request was missing or malformed. If you were submitting a form, "
+        "go back, reload the page and try again.",
+    ),
+    403: (
+        "You do not have access to this page",
+        "Your account does not have permission to see this. If you think it should, "
+        "contact the advocacy team.",
+    ),
+    404: ("Page not found", "The address may be mistyped, or the page has moved."),
+    405: ("That action is not allowed here", "This address does not accept that kind of request."),
+    413: (
+        "That upload is too large",
+        "The file you sent is larger than the portal accepts. Choose a smaller file.",
+    ),
+    429: (
+        "Too many attempts",
+        "You have tried this too often in a short time. Wait a few minutes and try again.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "The problem has been logged. Nothing you entered was saved half-way; please try "
+        "again in a moment.",
+    ),
+}
+
+
+def _respond(code: int, detail: str | None = None):
+    title, explanation = EXPLANATIONS.get(code, (f"Error {code}", ""))
+    if is_api_request():
+        return jsonify(error={"status": code, "title": title, "detail": detail or explanation}), code
+    return (
+        render_template("errors/error.html", code=code, title=title, explanation=explanation, detail=detail),
+        code,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        if error.code >= 500:
+            rollback()
+        detail = None
+        # CSRF failures carry a useful, non-sensitive description.
+        if error.code == 400 and error.description and "CSRF" in error.description:
+            detail = "Your form expired or was sent from another page. Reload the page and try again."
+        return _respond(error.code, detail)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error", exc_info=error)
+        rollback()
+        return _respond(InternalServerError.code)

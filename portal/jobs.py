@@ -1,0 +1,78 @@
+"""Background jobs (Huey).
+
+The queue is ``SqliteHuey`` in the instance folder by default and ``RedisHuey`` when
+``PORTAL_REDIS_URL`` is set; tests switch it to immediate mode. Start a consumer with::
+
+    huey_consumer portal.jobs.huey
+
+Tasks carry ids, never objects, and each runs in an application context with its own
+transaction; the outbox row is the durable record, so a lost task only delays delivery
+until the periodic re-drain picks the row up.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from pathlib import Path
+
+from flask import Flask, has_app_context
+from huey import RedisHuey, SqliteHuey, crontab
+
+from portal.config import default_instance_path, load_config
+
+log = logging.getLogger(__name__)
+
+
+def _create_huey():
+    instance_path = default_instance_path()
+    config = load_config(instance_path)
+    if config["REDIS_URL"]:
+        return RedisHuey(config["JOBS_NAME"], url=config["REDIS_URL"], results=False)
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(
+        config["JOBS_NAME"], filename=str(Path(instance_path) / "jobs.sqlite3"), results=False
+    )
+
+
+huey = _create_huey()
+_consumer_app: Flask | None = None
+
+
+def app_context():
+    """The caller's app context (immediate mode, CLI) or the consumer's own app."""
+    global _consumer_app
+    if has_app_context():
+        return nullcontext()
+    if _consumer_app is None:
+        from portal import create_app
+
+        _consumer_app = create_app()
+    return _consumer_app.app_context()
+
+
+def queue_is_healthy() -> bool:
+    try:
+        huey.storage.queue_size()
+    except Exception:  # any storage failure means jobs cannot be queued
+        log.exception("job queue unreachable")
+        return False
+    return True
+
+
+@huey.task()
+def deliver_outbox_message(message_id: int) -> None:
+    from portal.services import outbox
+
+    with app_context():
+        outbox.deliver(message_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def redeliver_due_messages() -> None:
+    """Safety net: whatever is still pending and due (a retry after backoff, or a task lost
+    while the queue was down) is delivered now."""
+    from portal.services import outbox
+
+    with app_context():
+        outbox.deliver_due()

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String, func
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from portal.database import db, enum_type, utcnow
+
+
+class Role(enum.StrEnum):
+    ADVOCATE = "advocate"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: a customer's employee (advocate) or the company's staff/admins."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        # Stored lower-cased, so the unique constraint is unique regardless of case even for
+        # writes that bypass the ORM.
+        CheckConstraint(func.lower(db.column("email")) == db.column("email"), name="email_lower"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"), default=Role.ADVOCATE)
+    active: Mapped[bool] = mapped_column(default=True)
+    # argon2 hash; None for people who sign in by email link or single sign-on only.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Part of every sign-in link; bumped at each sign-in, which spends all earlier links.
+    sign_in_generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+    @validates("email")
+    def _normalise_email(self, _key: str, value: str) -> str:
+        return normalise_email(value)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_team(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()

@@ -1,0 +1,135 @@
+"""The outbox: side effects written in the same transaction as the change that causes them,
+delivered after the commit by a job, retried with backoff until they succeed or give up."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import sys
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from portal.database import after_commit, commit, db, utcnow
+from portal.models import OutboxKind, OutboxMessage, OutboxStatus, normalise_email
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+REDRAIN_BATCH = 200
+
+
+def queue_email(
+    to: str, subject: str, template: str, *, headers: dict | None = None, **context
+) -> OutboxMessage:
+    """Render ``templates/email/<template>.txt`` and queue it for delivery after commit."""
+    text = render_template(f"email/{template}.txt", subject=subject, **context)
+    message = OutboxMessage(
+        kind=OutboxKind.EMAIL,
+        recipient=normalise_email(to),
+        subject=subject,
+        payload={"to": to, "subject": subject, "text": text, "headers": headers or {}},
+    )
+    db.session.add(message)
+    db.session.flush()
+    from portal.jobs import deliver_outbox_message
+
+    after_commit(deliver_outbox_message, message.id)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 ... minutes after each failed attempt, at most an hour."""
+    return min(timedelta(minutes=2 ** (attempts - 1)), MAX_BACKOFF)
+
+
+def deliver(message_id: int) -> None:
+    """Try one message once. Locked (and skipped if another worker holds it) so that two
+    consumers never send the same message twice on PostgreSQL."""
+    now = utcnow()
+    message = db.session.execute(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if message is None:
+        commit()
+        return
+    message.attempts += 1
+    try:
+        _SENDERS[message.kind](message.payload)
+    except Exception as exc:  # whatever failed, the message stays queued for a retry
+        log.warning("outbox message %s failed (attempt %s): %s", message.id, message.attempts, exc)
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+            message.status = OutboxStatus.FAILED
+        else:
+            message.next_attempt_at = now + backoff(message.attempts)
+    else:
+        message.status = OutboxStatus.SENT
+        message.sent_at = now
+        message.last_error = None
+    commit()
+
+
+def deliver_due() -> int:
+    """Deliver every pending message whose time has come; returns how many were tried."""
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(REDRAIN_BATCH)
+    ).all()
+    commit()
+    for message_id in ids:
+        deliver(message_id)
+    return len(ids)
+
+
+def retry(message: OutboxMessage) -> None:
+    """Put a failed message back in the queue now (an admin's retry)."""
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = utcnow()
+    db.session.flush()
+    from portal.jobs import deliver_outbox_message
+
+    after_commit(deliver_outbox_message, message.id)
+
+
+def build_email(payload: dict) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = payload["to"]
+    message["Subject"] = payload["subject"]
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="advocate-portal")
+    for name, value in payload.get("headers", {}).items():
+        message[name] = value
+    message.set_content(payload["text"])
+    return message
+
+
+def _send_email(payload: dict) -> None:
+    config = current_app.config
+    message = build_email(payload)
+    if config["MAIL_CONSOLE"]:
+        # Development without SMTP: print it; admins also read it at /admin/mailbox.
+        print(f"----- email (not sent: no SMTP configured) -----\n{message}", file=sys.stderr)
+        return
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+_SENDERS = {OutboxKind.EMAIL: _send_email}

@@ -1,0 +1,249 @@
+"""Fixtures shared by every test.
+
+The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL`` points at a
+server (the tests create and drop their own database there). With ``CI=true`` a missing
+database, browser or SMTP dependency fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+
+# Before the portal is imported: the job queue is built from the environment at import.
+os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="portal-test-instance-")
+os.environ["PORTAL_JOBS_NAME"] = f"portal-test-{os.getpid()}"
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from portal import create_app
+from portal.database import db as _db
+from portal.extensions import limiter
+
+IN_CI = os.environ.get("CI") == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres", "postgresql"))
+REDIS_URL = os.environ.get("PORTAL_REDIS_URL", "")
+
+
+def missing(reason: str):
+    """Fail in CI, skip elsewhere: CI must never pass by skipping what it should test."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A free port below 32768 (the client port range starts there on these machines)."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found")
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+class Databases:
+    """Creates throw-away databases: SQLite files, or PostgreSQL databases on the test server."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.created: list[str] = []
+
+    def new(self, label: str) -> str:
+        name = f"portal_test_{label}_{uuid.uuid4().hex[:8]}"
+        if not ON_POSTGRES:
+            return f"sqlite:///{self.tmp / (name + '.sqlite3')}"
+        admin = self._admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return make_url(_pg_url(TEST_DATABASE_URL)).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin = self._admin_engine()
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    @staticmethod
+    def _admin_engine():
+        return create_engine(_pg_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    if TEST_DATABASE_URL and not ON_POSTGRES:
+        pytest.fail(f"TEST_DATABASE_URL must be a PostgreSQL URL, got {TEST_DATABASE_URL!r}")
+    if ON_POSTGRES:
+        engine = Databases._admin_engine()
+        try:
+            engine.connect().close()
+        except Exception as exc:  # the server is down or the URL is wrong
+            pytest.fail(f"PostgreSQL at TEST_DATABASE_URL does not answer: {exc}", pytrace=False)
+        finally:
+            engine.dispose()
+    dbs = Databases(tmp_path_factory.mktemp("databases"))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(databases):
+    """The database the ordinary tests share; its schema is built once from the models
+    (test_migrations.py proves the migrations build the same schema)."""
+    url = databases.new("main")
+    app = create_app(_test_config(url))
+    with app.app_context():
+        _db.create_all()
+        _db.engine.dispose()
+    return url
+
+
+def _test_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hmac",
+        "DATABASE_URL": database_url,
+        "BASE_URL": "http://portal.test",
+        "JOBS_IMMEDIATE": True,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SMTP_HOST": "",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Override per test with ``@pytest.mark.parametrize`` or by wrapping this fixture."""
+    return _test_config(database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    if app.config["RATELIMIT_ENABLED"]:
+        limiter.reset()  # counts live in the limiter's storage, not in the app
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        for engine in _db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The session, inside a transaction rolled back after the test. Commits in the code
+    under test release savepoints instead of committing."""
+    connection = _db.engine.connect()
+    transaction = connection.begin()
+    original = _db.session
+    _db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    )
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        _db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed_db(app):
+    """Real commits, for tests where several threads or processes must see the data
+    (races). Every table is emptied afterwards."""
+    yield _db
+    _db.session.remove()
+    with _db.engine.begin() as conn:
+        for table in reversed(_db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign ``user`` in on the test client (as Flask-Login would after any sign-in)."""
+
+    def login(user):
+        with client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+
+    return login
+
+
+# --- real SMTP ------------------------------------------------------------------------------
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.original_content, policy=default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address.lower() in m["To"].lower()]
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the whole session."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server, app):
+    """An app sending real email to the test SMTP server; the inbox starts empty."""
+    smtp_server.clear()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, MAIL_CONSOLE=False)
+    return smtp_server

@@ -1,0 +1,47 @@
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from portal.database import db
+from portal.models import Account, Role, User
+from portal.services.auth import hash_password
+
+TEST_PASSWORD = "correct horse battery staple"
+# Hashed once: argon2 is deliberately slow.
+TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 (the session changes per test)
+        sqlalchemy_session_persistence = "flush"
+
+
+class AccountFactory(BaseFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Customer {n} Ltd")
+    domain = factory.Sequence(lambda n: f"customer{n}.example")
+    industry = "Financial services"
+    country = "PA"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@customer.example")
+    name = factory.Faker("name")
+    role = Role.ADVOCATE
+
+
+class StaffFactory(UserFactory):
+    role = Role.STAFF
+    email = factory.Sequence(lambda n: f"staff{n}@example.com")
+    password_hash = TEST_PASSWORD_HASH
+
+
+class AdminFactory(StaffFactory):
+    role = Role.ADMIN
+    email = factory.Sequence(lambda n: f"admin{n}@example.com")
