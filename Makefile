@@ -37,7 +37,7 @@ run: seed
 	@echo ""
 	@echo "  Advocate Portal: http://127.0.0.1:$(PORT)"
 	@echo "  Sign in as an admin with the password above, or:  $(FLASK) login-link admin@example.com"
-	@echo "  Email is not sent in development: read it at http://127.0.0.1:$(PORT)/admin/mailbox"
+	@if [ -z "$$PORTAL_SMTP_HOST" ]; then echo "  Email is not sent without PORTAL_SMTP_HOST: read it at http://127.0.0.1:$(PORT)/admin/mailbox"; fi
 	@echo ""
 	@$(BIN)/huey_consumer portal.jobs.huey --workers 2 --worker-type thread --quiet & consumer=$$!; \
 	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \

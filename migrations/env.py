@@ -16,12 +16,9 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    # Flask-SQLAlchemy 3: ``db.get_engine()`` is deprecated (a DeprecationWarning now,
+    # removed in 3.2), so use ``db.engine`` directly.
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():

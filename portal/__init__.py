@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(instance_path, test_config))
 
     from portal import cli, errors, jobs, security
-    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate, oauth
+    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -27,7 +27,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    oauth.init_app(app)
     jobs.huey.immediate = bool(app.config["JOBS_IMMEDIATE"])
 
     security.init_app(app)
@@ -53,16 +52,17 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_oidc(app: Flask) -> None:
+    """Single sign-on: the OpenID Connect client lives on this app (``app.extensions["sso"]``),
+    so that apps with different providers never share a cached client or its metadata."""
     if not app.config["OIDC_ENABLED"]:
         return
-    from portal.extensions import oauth
+    from authlib.integrations.flask_client import OAuth
 
     issuer = app.config["OIDC_ISSUER"].rstrip("/")
-    oauth.register(
+    app.extensions["sso"] = OAuth(app).register(
         "sso",
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"],
         server_metadata_url=f"{issuer}/.well-known/openid-configuration",
         client_kwargs={"scope": "openid email profile"},
-        overwrite=True,
     )

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from collections.abc import Callable
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -90,3 +90,12 @@ def commit() -> None:
 def rollback() -> None:
     db.session.rollback()
     db.session.info.pop(_AFTER_COMMIT, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit_work(session: Session, previous_transaction) -> None:
+    # Also for a plain ``db.session.rollback()`` (or a failed flush): otherwise the work of
+    # the rolled-back transaction would run at the next commit. A rolled-back savepoint
+    # leaves the enclosing transaction's work alone.
+    if previous_transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)

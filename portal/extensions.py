@@ -1,6 +1,5 @@
 """Extension objects, created unbound and initialised in ``create_app``."""
 
-from authlib.integrations.flask_client import OAuth
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,11 +9,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from portal.database import db
 
-__all__ = ["csrf", "db", "htmx", "limiter", "login_manager", "migrate", "oauth"]
+__all__ = ["csrf", "db", "htmx", "limiter", "login_manager", "migrate"]
 
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
-oauth = OAuth()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

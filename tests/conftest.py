@@ -19,6 +19,7 @@ os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="portal-test-instan
 os.environ["PORTAL_JOBS_NAME"] = f"portal-test-{os.getpid()}"
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -145,11 +146,20 @@ def app_config(database_url):
     return _test_config(database_url)
 
 
+def _fresh_g(sender, **extra) -> None:
+    """Every request starts with an empty ``g``, as it does in production."""
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
     if app.config["RATELIMIT_ENABLED"]:
         limiter.reset()  # counts live in the limiter's storage, not in the app
+    # Requests reuse the app context held open here (so they share the test's session),
+    # and with it ``g``: without this, Flask-Login's cached user and Flask-WTF's token from
+    # one request would carry into the next, even into another client's.
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
         _db.session.remove()
@@ -163,6 +173,11 @@ def db(app):
     under test release savepoints instead of committing."""
     connection = _db.engine.connect()
     transaction = connection.begin()
+    if connection.dialect.name == "sqlite":
+        # pysqlite defers BEGIN until the first write, so the session's SAVEPOINT would
+        # open the outermost transaction and its RELEASE (a commit in the code under test)
+        # would commit for real, leaking rows into later tests. Begin explicitly.
+        connection.exec_driver_sql("BEGIN")
     original = _db.session
     _db.session = scoped_session(
         sessionmaker(bind=connection, join_transaction_mode="create_savepoint")

@@ -2,7 +2,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from portal.database import db
-from portal.models import Account, Role, User
+from portal.models import Account, OutboxKind, OutboxMessage, OutboxStatus, Role, User
 from portal.services.auth import hash_password
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -45,3 +45,20 @@ class StaffFactory(UserFactory):
 class AdminFactory(StaffFactory):
     role = Role.ADMIN
     email = factory.Sequence(lambda n: f"admin{n}@example.com")
+
+
+class FailedEmailFactory(BaseFactory):
+    """An email the outbox gave up on (what an admin may retry from the mailbox)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    kind = OutboxKind.EMAIL
+    status = OutboxStatus.FAILED
+    recipient = factory.Sequence(lambda n: f"reader{n}@customer.example")
+    subject = "Your sign-in link for Advocate Portal"
+    payload = factory.LazyAttribute(
+        lambda o: {"to": o.recipient, "subject": o.subject, "text": "Hello,\n\nA message.\n", "headers": {}}
+    )
+    attempts = 8
+    last_error = "SMTPServerDisconnected: Connection unexpectedly closed"

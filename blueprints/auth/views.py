@@ -1,11 +1,12 @@
 from authlib.integrations.base_client import OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from requests import RequestException
 
 from blueprints.auth import bp
 from blueprints.auth.forms import ConfirmLinkForm, EmailLinkForm, PasswordSignInForm
 from portal.database import commit
-from portal.extensions import limiter, oauth
+from portal.extensions import limiter
 from portal.models import normalise_email
 from portal.security import home_for, safe_next
 from portal.services import auth
@@ -107,13 +108,24 @@ def password_sign_in():
     return _finish_sign_in(user, form.next.data)
 
 
+def _sso_unavailable(exc: RequestException):
+    # The provider is another system: its outage is not a 500 of ours, and the person
+    # still has the password form.
+    current_app.logger.warning("single sign-on provider unreachable: %s", exc)
+    flash("Single sign-on is not available right now. Try again in a moment, or sign in with your password.", "error")
+    return redirect(url_for("auth.sign_in"))
+
+
 @bp.get("/sign-in/sso")
 @limiter.limit(_sign_in_limit)
 def sso_start():
     if not current_app.config["OIDC_ENABLED"]:
         abort(404)
     session["sso_next"] = safe_next(request.args.get("next"))
-    return oauth.sso.authorize_redirect(external_url("auth.sso_callback"))
+    try:
+        return current_app.extensions["sso"].authorize_redirect(external_url("auth.sso_callback"))
+    except RequestException as exc:
+        return _sso_unavailable(exc)
 
 
 @bp.get("/sign-in/sso/callback")
@@ -122,13 +134,15 @@ def sso_callback():
         abort(404)
     next_url = session.pop("sso_next", None)
     try:
-        token = oauth.sso.authorize_access_token()
-        claims = token.get("userinfo") or oauth.sso.userinfo(token=token)
+        token = current_app.extensions["sso"].authorize_access_token()
+        claims = token.get("userinfo") or current_app.extensions["sso"].userinfo(token=token)
         user = auth.sign_in_with_oidc(dict(claims))
     except OAuthError as exc:
         current_app.logger.info("single sign-on refused: %s", exc)
         flash("Single sign-on did not complete. Please try again.", "error")
         return redirect(url_for("auth.sign_in"))
+    except RequestException as exc:
+        return _sso_unavailable(exc)
     except auth.SignInError as exc:
         flash(exc.message, "error")
         return redirect(url_for("auth.sign_in"))

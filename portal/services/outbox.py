@@ -43,7 +43,8 @@ def queue_email(
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8 ... minutes after each failed attempt, at most an hour."""
-    return min(timedelta(minutes=2 ** (attempts - 1)), MAX_BACKOFF)
+    # The exponent is capped so that a large MAIL_MAX_ATTEMPTS cannot overflow timedelta.
+    return min(timedelta(minutes=2 ** min(attempts - 1, 16)), MAX_BACKOFF)
 
 
 def deliver(message_id: int) -> None:
@@ -96,6 +97,7 @@ def deliver_due() -> int:
 def retry(message: OutboxMessage) -> None:
     """Put a failed message back in the queue now (an admin's retry)."""
     message.status = OutboxStatus.PENDING
+    message.attempts = 0  # a fresh series of attempts, with backoff, as for a new message
     message.next_attempt_at = utcnow()
     db.session.flush()
     from portal.jobs import deliver_outbox_message
@@ -122,7 +124,13 @@ def _send_email(payload: dict) -> None:
     message = build_email(payload)
     if config["MAIL_CONSOLE"]:
         # Development without SMTP: print it; admins also read it at /admin/mailbox.
-        print(f"----- email (not sent: no SMTP configured) -----\n{message}", file=sys.stderr)
+        # Decoded, not as MIME: a long line (every sign-in link) makes the body
+        # quoted-printable or base64, and the link could not be copied from the console.
+        headers = "".join(f"{name}: {value}\n" for name, value in message.items())
+        print(
+            f"----- email (not sent: no SMTP configured) -----\n{headers}\n{message.get_content()}",
+            file=sys.stderr,
+        )
         return
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
         if config["SMTP_STARTTLS"]:

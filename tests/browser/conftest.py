@@ -1,0 +1,270 @@
+"""Browser tests: the portal started with `make run` as a real process, email through a real
+SMTP server (aiosmtpd), pages driven in Debian's Chromium with Playwright, accessibility
+checked with the vendored axe-core.
+
+Helpers the tests share (signing in, reading email, the axe check) live here too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import Inbox, free_port, missing
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "screenshots"
+AXE_SCRIPT = "/static/vendor/axe-core-4.14.1/axe.min.js"
+START_TIMEOUT = 120
+MAIL_TIMEOUT = 20
+
+ADVOCATE_EMAIL = "advocate@example.com"
+ADVOCATE_NAME = "Alex Advocate"
+ADMIN_EMAIL = "admin@example.com"
+
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True},
+}
+
+
+def pytest_collection_modifyitems(items):
+    # This hook sees the whole session's items, so mark only the ones in this folder.
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
+
+
+# --- the running portal ---------------------------------------------------------------------
+
+
+@dataclass
+class Portal:
+    url: str
+    admin_password: str
+    inbox: Inbox
+    log: Path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_installed():
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def portal(smtp_server, tmp_path_factory) -> Portal:
+    """The portal as the README starts it (`make run`), with its own instance folder
+    (SQLite database, secret, job queue) and email going to the test SMTP server."""
+    instance = tmp_path_factory.mktemp("portal-instance")
+    log_path = instance / "make-run.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ.copy()
+    for name in ("TEST_DATABASE_URL", "PORTAL_DATABASE_URL", "PORTAL_REDIS_URL"):
+        env.pop(name, None)
+    env.update(
+        PORT=str(port),
+        PORTAL_INSTANCE_PATH=str(instance),
+        PORTAL_BASE_URL=url,
+        PORTAL_SMTP_HOST="127.0.0.1",
+        PORTAL_SMTP_PORT=str(smtp_server.port),
+        # Every test signs in; from one client address the default limit (5 a minute)
+        # would answer 429 within seconds.
+        PORTAL_SIGN_IN_RATE_LIMIT="1000 per minute",
+    )
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: make, the consumer, flask
+        )
+    try:
+        _wait_until_healthy(url, process, log_path)
+        match = re.search(r"admin@example\.com\s+\(admin\)\s+password: (\S+)", log_path.read_text())
+        assert match, f"no admin password in the seed output:\n{log_path.read_text()}"
+        yield Portal(url=url, admin_password=match.group(1), inbox=smtp_server, log=log_path)
+    finally:
+        _stop_process_group(process)
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"`make run` exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            exc.close()  # 503 while the queue or database is not ready yet
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.2)
+    pytest.fail(f"the portal did not answer /healthz within {START_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+def _stop_process_group(process: subprocess.Popen) -> None:
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait()
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, portal):
+    """Opens a page in a fresh context (no cookies): ``open_page("phone")``."""
+    contexts = []
+
+    def open_page(size: str = "desktop") -> Page:
+        context = browser.new_context(base_url=portal.url, **VIEWPORTS[size])
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page) -> Page:
+    return open_page("desktop")
+
+
+@pytest.fixture
+def phone(open_page) -> Page:
+    return open_page("phone")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    widths = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+    )
+    assert widths["scroll"] <= widths["inner"], f"the page scrolls sideways: {widths}"
+
+
+# --- email ----------------------------------------------------------------------------------
+
+SIGN_IN_URL = re.compile(r"https?://\S+/sign-in/link/\S+")
+
+
+def wait_for_sign_in_url(inbox: Inbox, address: str, seen: int) -> str:
+    """The sign-in URL in the newest email to ``address`` once more than ``seen`` have
+    arrived (the job consumer delivers asynchronously)."""
+    deadline = time.monotonic() + MAIL_TIMEOUT
+    while time.monotonic() < deadline:
+        messages = inbox.to(address)
+        if len(messages) > seen:
+            body = messages[-1].get_body(preferencelist=("plain",)).get_content()
+            match = SIGN_IN_URL.search(body)
+            assert match, f"no sign-in link in the email:\n{body}"
+            return match.group(0)
+        time.sleep(0.1)
+    pytest.fail(f"no new email to {address} within {MAIL_TIMEOUT} s")
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+def request_sign_in_link(page: Page, portal: Portal, email: str = ADVOCATE_EMAIL) -> str:
+    """Ask for a link on the sign-in page the browser is on; returns the emailed URL."""
+    seen = len(portal.inbox.to(email))
+    page.get_by_label("Work email").fill(email)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    return wait_for_sign_in_url(portal.inbox, email, seen)
+
+
+def sign_in_by_link(page: Page, portal: Portal, email: str = ADVOCATE_EMAIL) -> None:
+    page.goto("/sign-in")
+    page.goto(request_sign_in_link(page, portal, email))
+    page.get_by_role("button", name="Sign me in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def team_form(page: Page):
+    return page.get_by_role("article", name=re.compile(r"team$"))
+
+
+def sign_in_with_password(page: Page, email: str, password: str) -> None:
+    page.goto("/sign-in")
+    form = team_form(page)
+    form.get_by_role("textbox", name="Email", exact=True).fill(email)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+# --- accessibility --------------------------------------------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_check(page: Page) -> None:
+    """No serious or critical axe-core violations on the page as it is now."""
+    # The CSP allows same-origin scripts only, so the vendored file is loaded by URL.
+    page.add_script_tag(url=urljoin(page.url, AXE_SCRIPT))
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    problems = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert not problems, f"axe-core on {page.url}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {node['target']}" for node in v["nodes"])
+        for v in problems
+    )

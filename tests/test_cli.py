@@ -1,0 +1,192 @@
+"""The command line: ``flask --app wsgi create-admin | login-link | seed-demo``."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.database import db as database
+from portal.models import Account, Role, User
+from portal.services import auth
+from tests.factories import UserFactory
+
+PASSWORD = "a long enough admin password"
+
+
+@pytest.fixture
+def cli(app, db):
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(args=list(args), input=input)
+
+    return invoke
+
+
+def password_sign_in(client, email: str, password: str):
+    return client.post("/sign-in/password", data={"email": email, "password": password})
+
+
+def count(model) -> int:
+    return database.session.scalar(select(func.count()).select_from(model))
+
+
+# --- create-admin -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--password"]],
+    ids=["prompted", "--password-prompted"],
+)
+def test_create_admin_asks_for_the_password_and_the_admin_can_sign_in(cli, client, args):
+    result = cli("create-admin", "Ada@Example.com", *args, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Created admin ada@example.com; they sign in with their password." in result.output
+    assert PASSWORD not in result.output  # hidden input is not echoed
+
+    admin = auth.find_user("ada@example.com")
+    assert admin.role is Role.ADMIN
+    assert admin.name == "Ada"
+    assert admin.password_hash and PASSWORD not in admin.password_hash
+
+    response = password_sign_in(client, "ada@example.com", PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin"
+    assert client.get("/admin").status_code == 200
+
+
+def test_create_admin_with_the_password_as_an_option(cli, client):
+    result = cli("create-admin", "ops@example.com", "--name", "Olga Ops", "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    assert auth.find_user("ops@example.com").name == "Olga Ops"
+    assert password_sign_in(client, "ops@example.com", PASSWORD).status_code == 302
+    assert password_sign_in(client, "ops@example.com", "a wrong password!!").status_code == 422
+
+
+def test_create_admin_repeats_the_prompt_until_the_passwords_match(cli):
+    result = cli(
+        "create-admin",
+        "ada@example.com",
+        input=f"{PASSWORD}\nsomething else entirely\n{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+    assert auth.find_user("ada@example.com") is not None
+
+
+def test_create_admin_sso_only_has_no_password(cli, client):
+    result = cli("create-admin", "sso.admin@example.com", "--sso-only")
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output  # not asked
+    assert "they sign in with single sign-on" in result.output
+
+    admin = auth.find_user("sso.admin@example.com")
+    assert admin.role is Role.ADMIN
+    assert admin.password_hash is None
+    # No password works for an SSO-only account.
+    assert password_sign_in(client, "sso.admin@example.com", PASSWORD).status_code == 422
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "  ADA@example.COM "])
+def test_create_admin_refuses_a_duplicate_email(cli, email):
+    assert cli("create-admin", "ada@example.com", "--sso-only").exit_code == 0
+
+    result = cli("create-admin", email, "--password", PASSWORD)
+    assert result.exit_code != 0
+    assert "Error: ada@example.com already has an account." in result.output
+    assert "Traceback" not in result.output
+    assert count(User) == 1
+    assert auth.find_user("ada@example.com").password_hash is None  # untouched
+
+
+def test_create_admin_refuses_a_short_password(cli):
+    result = cli("create-admin", "ada@example.com", "--password", "short")
+    assert result.exit_code != 0
+    assert "Error: Use at least 12 characters." in result.output
+    assert auth.find_user("ada@example.com") is None
+
+
+# --- login-link -------------------------------------------------------------------------------
+
+
+def test_login_link_prints_a_working_sign_in_url(app, cli, client):
+    advocate = UserFactory(email="rosa.diaz@customer.example", name="Rosa Díaz")
+
+    result = cli("login-link", "Rosa.Diaz@Customer.example")
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith(app.config["BASE_URL"] + "/sign-in/link/")
+    assert "\n" not in url
+
+    response = client.get(url.removeprefix(app.config["BASE_URL"]))
+    assert response.status_code == 200
+    assert "Sign in as Rosa Díaz?" in response.text
+    assert advocate.email in response.text
+
+    # And the button on that page signs them in.
+    response = client.post(url.removeprefix(app.config["BASE_URL"]), data={})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/home"
+
+
+@pytest.mark.parametrize("who", ["unknown", "inactive"])
+def test_login_link_for_an_unknown_or_inactive_email_fails_cleanly(cli, who):
+    if who == "inactive":
+        UserFactory(email="gone@customer.example", active=False)
+    result = cli("login-link", "gone@customer.example")
+    assert result.exit_code != 0
+    assert result.output.strip() == "Error: No active account for gone@customer.example."
+    assert "Traceback" not in result.output
+
+
+# --- seed-demo --------------------------------------------------------------------------------
+
+DEMO_PEOPLE = {
+    "admin@example.com": Role.ADMIN,
+    "staff@example.com": Role.STAFF,
+    "advocate@example.com": Role.ADVOCATE,
+}
+
+
+def seed(cli) -> str:
+    result = cli("seed-demo")
+    assert result.exit_code == 0, result.output
+    match = re.search(r"admin@example\.com\s+\(admin\)\s+password: (\S+)", result.output)
+    assert match, result.output
+    return match.group(1)
+
+
+def test_seed_demo_is_idempotent_and_its_admin_can_sign_in(cli, client):
+    first_password = seed(cli)
+    users, accounts = count(User), count(Account)
+    assert users >= 3 and accounts >= 1
+
+    second_password = seed(cli)
+    assert (count(User), count(Account)) == (users, accounts)
+    assert second_password != first_password  # never a known password
+
+    for email, role in DEMO_PEOPLE.items():
+        person = auth.find_user(email)
+        assert person is not None and person.active
+        assert person.role is role
+
+    assert password_sign_in(client, "admin@example.com", first_password).status_code == 422
+    response = password_sign_in(client, "admin@example.com", second_password)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin"
+
+
+def test_seed_demo_keeps_existing_people(cli):
+    UserFactory(email="advocate@example.com", name="Already Here")
+    seed(cli)
+    assert auth.find_user("advocate@example.com").name == "Already Here"
+    assert count(User) == len({*DEMO_PEOPLE, *_seeded_emails()})
+
+
+def _seeded_emails() -> list[str]:
+    from portal.demo import PEOPLE
+
+    return [email for email, _name, _role in PEOPLE]
