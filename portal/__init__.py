@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(instance_path, test_config))
 
     from portal import cli, errors, jobs, security
+    from portal.services import nominations, profiles  # noqa: F401 (register queue handlers)
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate, oauth
 
     db.init_app(app)
@@ -36,9 +37,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_oidc(app)
 
-    from portal.models import OutboxStatus, Role
+    from portal.models import AdvocateStatus, OutboxStatus, Role
+    from portal.services.taxonomy import country_names, language_names
 
-    app.jinja_env.globals.update(Role=Role, OutboxStatus=OutboxStatus)
+    app.jinja_env.globals.update(
+        Role=Role,
+        OutboxStatus=OutboxStatus,
+        AdvocateStatus=AdvocateStatus,
+        country_name=lambda code: country_names().get(code, code),
+    )
+    app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app
 
 
@@ -47,8 +55,9 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.advocate import bp as advocate_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.public import bp as public_bp
+    from blueprints.staff import bp as staff_bp
 
-    for bp in (public_bp, auth_bp, advocate_bp, admin_bp):
+    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp):
         app.register_blueprint(bp)
 
 

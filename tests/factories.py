@@ -1,8 +1,18 @@
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from portal.database import db
-from portal.models import Account, Role, User
+from portal.database import db, utcnow
+from portal.models import (
+    Account,
+    ActivityType,
+    Advocate,
+    AdvocateStatus,
+    NominationSource,
+    Role,
+    Term,
+    TermKind,
+    User,
+)
 from portal.services.auth import hash_password
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -23,7 +33,6 @@ class AccountFactory(BaseFactory):
 
     name = factory.Sequence(lambda n: f"Customer {n} Ltd")
     domain = factory.Sequence(lambda n: f"customer{n}.example")
-    industry = "Financial services"
     country = "PA"
 
 
@@ -45,3 +54,33 @@ class StaffFactory(UserFactory):
 class AdminFactory(StaffFactory):
     role = Role.ADMIN
     email = factory.Sequence(lambda n: f"admin{n}@example.com")
+
+
+class TermFactory(BaseFactory):
+    class Meta:
+        model = Term
+
+    kind = TermKind.PRODUCT
+    name = factory.Sequence(lambda n: f"Product {n}")
+
+
+class ActivityTypeFactory(BaseFactory):
+    class Meta:
+        model = ActivityType
+
+    key = factory.Sequence(lambda n: f"activity_{n}")
+    name = factory.Sequence(lambda n: f"Activity {n}")
+
+
+class AdvocateFactory(BaseFactory):
+    class Meta:
+        model = Advocate
+
+    user = factory.SubFactory(UserFactory)
+    account = factory.SubFactory(AccountFactory)
+    status = AdvocateStatus.APPROVED
+    source = NominationSource.SELF
+    job_title = "Head of Operations"
+    country = "PA"
+    time_zone = "America/Panama"
+    last_confirmed_at = factory.LazyFunction(utcnow)
