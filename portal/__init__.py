@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from portal.services import nominations, profiles  # noqa: F401 (register queue handlers)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -35,9 +36,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_oidc(app)
 
-    from portal.models import OutboxStatus, Role
+    from portal.models import AdvocateStatus, OutboxStatus, Role
+    from portal.services.taxonomy import country_names, language_names
 
-    app.jinja_env.globals.update(Role=Role, OutboxStatus=OutboxStatus)
+    app.jinja_env.globals.update(
+        Role=Role,
+        OutboxStatus=OutboxStatus,
+        AdvocateStatus=AdvocateStatus,
+        country_name=lambda code: country_names().get(code, code),
+    )
+    app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app
 
 
@@ -46,8 +54,9 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.advocate import bp as advocate_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.public import bp as public_bp
+    from blueprints.staff import bp as staff_bp
 
-    for bp in (public_bp, auth_bp, advocate_bp, admin_bp):
+    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp):
         app.register_blueprint(bp)
 
 

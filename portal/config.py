@@ -51,7 +51,17 @@ def defaults(instance_path: str) -> dict:
         "OIDC_CLIENT_SECRET": "",
         "OIDC_LABEL": "company single sign-on",
         "SIGN_IN_LINK_MAX_AGE": 15 * 60,
+        # Links that verify a self-nomination's email, and invitations from staff, may sit
+        # in an inbox longer; both are still single-use.
+        "VERIFY_LINK_MAX_AGE": 24 * 3600,
+        "INVITATION_LINK_MAX_AGE": 14 * 24 * 3600,
+        # Approval-queue items older than this are flagged.
+        "QUEUE_FLAG_DAYS": 7,
+        # Advocates are asked to confirm their profile this often.
+        "PROFILE_CONFIRM_DAYS": 182,
         "SIGN_IN_RATE_LIMIT": "5 per minute;20 per hour",
+        # Public forms (/join, one-click unsubscribe), per client.
+        "PUBLIC_FORM_RATE_LIMIT": "10 per minute;50 per hour",
         # Queue name (a Redis key prefix / table name): separate portals sharing one Redis
         # need different names.
         "JOBS_NAME": "advocate-portal",

@@ -1,14 +1,32 @@
-"""Demo data for ``flask --app wsgi seed-demo``: idempotent, believable, every page populated."""
+"""Demo data for ``flask --app wsgi seed-demo``: idempotent, believable, every page populated.
+
+People are added only when missing, so running it again changes nothing but the printed
+admin password."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.database import db
-from portal.models import Account, Role, User
-from portal.services import auth
+from portal.database import db, utcnow
+from portal.models import (
+    Account,
+    ActivityType,
+    Advocate,
+    AdvocateStatus,
+    ConsentPurpose,
+    NominationSource,
+    QueueItem,
+    QueueKind,
+    Role,
+    Seniority,
+    Term,
+    TermKind,
+    User,
+)
+from portal.services import approvals, auth, consent, nominations, profiles, taxonomy
 
 ACCOUNTS = [
     # name, domain, industry, country
@@ -28,39 +46,148 @@ ACCOUNTS = [
     ("Example Customer", "example.com", "Software", "GB"),
 ]
 
-PEOPLE = [
-    # email, name, role
+TEAM = [
     ("admin@example.com", "Ada Advocacy", Role.ADMIN),
     ("staff@example.com", "Sam Seller", Role.STAFF),
-    ("advocate@example.com", "Alex Advocate", Role.ADVOCATE),
-    ("maria.lopez@bancoistmeno.example", "María López", Role.ADVOCATE),
-    ("kenji.sato@sakuraretail.example", "Kenji Sato", Role.ADVOCATE),
-    ("ingrid.berg@fjordline.example", "Ingrid Berg", Role.ADVOCATE),
-    ("priya.nair@blrsoftware.example", "Priya Nair", Role.ADVOCATE),
     ("csm@example.com", "Casey Success", Role.STAFF),
+]
+
+# email, name, company domain, status, title, seniority, country, tz, languages, products, use cases,
+# activities, consents, extra
+ADVOCATES = [
+    ("advocate@example.com", "Alex Advocate", "example.com", "approved", "Head of Data", Seniority.DIRECTOR,
+     "GB", "Europe/London", ["en"], ["Analytics Cloud", "Data Platform"], ["Reporting and BI"],
+     ["reference_call", "quote", "peer_review", "product_feedback"],
+     [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.QUOTE, ConsentPurpose.PEER_REVIEW, ConsentPurpose.PROGRAM_EMAILS],
+     {"withdrew": ConsentPurpose.LOGO}),
+    ("maria.lopez@bancoistmeno.example", "María López", "bancoistmeno.example", "approved", "VP Digital Channels",
+     Seniority.VP, "PA", "America/Panama", ["es", "en"], ["Analytics Cloud", "Payments Gateway"],
+     ["Fraud prevention", "Customer experience"], ["reference_call", "case_study", "speaking", "advisory_board"],
+     [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.CASE_STUDY, ConsentPurpose.SPEAKING, ConsentPurpose.ADVISORY_BOARD],
+     {}),
+    ("diego.mora@cafepacifico.example", "Diego Mora", "cafepacifico.example", "approved", "CFO", Seniority.EXECUTIVE,
+     "CR", "America/Costa_Rica", ["es"], ["Payments Gateway"], ["Cost reduction"], ["reference_call", "quote"],
+     [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.QUOTE], {}),
+    ("kenji.sato@sakuraretail.example", "Kenji Sato", "sakuraretail.example", "approved", "IT Director",
+     Seniority.DIRECTOR, "JP", "Asia/Tokyo", ["ja", "en"], ["Identity Suite"], ["Security and access"],
+     ["reference_call", "site_visit"], [ConsentPurpose.REFERENCE_CALLS], {"stale_days": 240}),
+    ("carlos.mendez@agroexports-gt.example", "Carlos Méndez", "agroexports-gt.example", "approved",
+     "Operations Manager", Seniority.MANAGER, "GT", "America/Guatemala", ["es"], ["Mobile SDK"],
+     ["Process automation"], ["product_feedback", "peer_review"], [ConsentPurpose.PEER_REVIEW],
+     {"proposed_title": "Chief Operating Officer"}),
+    ("priya.nair@blrsoftware.example", "Priya Nair", "blrsoftware.example", "pending", "Engineering Lead",
+     Seniority.MANAGER, "IN", "Asia/Kolkata", ["en", "hi"], ["Data Platform", "Mobile SDK"], ["Cloud migration"],
+     ["webinar", "speaking", "product_feedback"], [], {"waiting_days": 9}),
+    ("ingrid.berg@fjordline.example", "Ingrid Berg", "fjordline.example", "pending-invitation", "Logistics Director",
+     Seniority.DIRECTOR, "NO", "Europe/Oslo", ["no", "en"], ["Analytics Cloud"], ["Reporting and BI"],
+     ["reference_call", "case_study"], [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.CASE_STUDY], {"waiting_days": 2}),
+    ("sophie.martin@lumiere-energie.example", "Sophie Martin", "lumiere-energie.example", "invited", "Head of IT",
+     Seniority.DIRECTOR, "FR", "Europe/Paris", ["fr", "en"], [], [], [], [], {}),
+    ("ahmed.hassan@niletelecom.example", "Ahmed Hassan", "niletelecom.example", "unverified", "Network Architect",
+     Seniority.INDIVIDUAL, "EG", "Africa/Cairo", ["ar", "en"], ["Identity Suite"], ["Security and access"],
+     ["reference_call"], [], {}),
+    ("tom.becker@rheinwerk.example", "Tom Becker", "rheinwerk.example", "rejected", "Intern", Seniority.INDIVIDUAL,
+     "DE", "Europe/Berlin", ["de"], [], [], ["quote"], [], {"reason": "We need customers with at least six months on the product; please nominate yourself again next year."}),
+    ("liam.obrien@maplegov.example", "Liam O'Brien", "maplegov.example", "declined", "Program Manager",
+     Seniority.MANAGER, "CA", "America/Toronto", ["en", "fr"], [], [], [], [], {}),
+    ("emma.wilson@northwindhealth.example", "Emma Wilson", "southerncross.example", "moved", "Chief Digital Officer",
+     Seniority.EXECUTIVE, "AU", "Australia/Sydney", ["en"], ["Analytics Cloud", "Identity Suite"],
+     ["Customer experience"], ["reference_call", "media", "speaking"],
+     [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.MEDIA], {"new_company": "Northwind Health"}),
 ]
 
 
 def seed() -> str:
+    taxonomy.load_defaults()
+    industries = {t.name: t.id for t in taxonomy.terms(TermKind.INDUSTRY, include_retired=True)}
     for name, domain, industry, country in ACCOUNTS:
-        account = db.session.scalar(select(Account).where(Account.domain == domain))
-        if account is None:
-            db.session.add(Account(name=name, domain=domain, industry=industry, country=country))
-    for email, name, role in PEOPLE:
+        if db.session.scalar(select(Account.id).where(Account.domain == domain)) is None:
+            db.session.add(Account(name=name, domain=domain, industry_id=industries.get(industry), country=country))
+    for email, name, role in TEAM:
         if auth.find_user(email) is None:
             db.session.add(User(email=email, name=name, role=role))
     db.session.flush()
+    admin = auth.find_user("admin@example.com")
+    staff = auth.find_user("staff@example.com")
+    for row in ADVOCATES:
+        if auth.find_user(row[0]) is None:
+            _add_advocate(admin, staff, industries, *row)
 
     # A fresh password each run, printed once: the demo never ships a known password.
-    admin = auth.find_user("admin@example.com")
     password = secrets.token_urlsafe(12)
     admin.password_hash = auth.hash_password(password)
     db.session.flush()
     return "\n".join(
         [
-            f"Demo program ready: {len(ACCOUNTS)} customer accounts, {len(PEOPLE)} people.",
+            f"Demo program ready: {len(ACCOUNTS)} customer accounts, {len(ADVOCATES)} advocates in every state.",
             f"  admin@example.com    (admin)    password: {password}",
             "  staff@example.com    (staff)    sign in with:  flask --app wsgi login-link staff@example.com",
             "  advocate@example.com (advocate) sign in with an email link at /sign-in",
         ]
     )
+
+
+def _add_advocate(admin, staff, industries, email, name, domain, state, title, seniority, country, tz, languages,
+                  products, use_cases, activities, consents, extra):
+    now = utcnow()
+    account = db.session.scalar(select(Account).where(Account.domain == domain))
+    user = User(email=email, name=name, role=Role.ADVOCATE)
+    db.session.add(user)
+    staff_nominated = state in ("invited", "pending-invitation", "declined")
+    advocate = Advocate(
+        user=user,
+        account=account,
+        status=AdvocateStatus.UNVERIFIED if not staff_nominated else AdvocateStatus.INVITED,
+        source=NominationSource.STAFF if staff_nominated else NominationSource.SELF,
+        nominated_by_id=staff.id if staff_nominated else None,
+        nomination_reason="Ran a flawless rollout and presents well." if staff_nominated else "",
+        created_at=now - timedelta(days=400 if state in ("approved", "moved") else 20),
+    )
+    db.session.add(advocate)
+    profile = nominations.Profile(
+        job_title=title,
+        seniority=seniority,
+        industry_id=account.industry_id,
+        country=country,
+        languages=languages,
+        time_zone=tz,
+        story=f"{account.name} uses our products every day." if products else "",
+        product_ids=_ids(Term, products),
+        use_case_ids=_ids(Term, use_cases),
+        activity_type_ids=list(db.session.scalars(select(ActivityType.id).where(ActivityType.key.in_(activities)))),
+    )
+    nominations.apply_profile(advocate, profile)
+    db.session.flush()
+    if consents or extra.get("withdrew"):
+        consent.set_consents(user, advocate, set(consents) | {extra["withdrew"]} if extra.get("withdrew") else set(consents), "join")
+    if extra.get("withdrew"):
+        consent.set_consents(user, advocate, set(consents), "profile")
+
+    if state == "unverified" or state == "invited":
+        return
+    if state == "declined":
+        nominations.decline_invitation(user, advocate)
+        return
+    kind = QueueKind.INVITATION if state == "pending-invitation" else QueueKind.NOMINATION
+    nominations.submit_for_approval(advocate, kind)
+    item = db.session.scalar(approvals.queue_query(kind=kind).where(QueueItem.advocate_id == advocate.id))
+    item.created_at = advocate.submitted_at = now - timedelta(days=extra.get("waiting_days", 30))
+    if state.startswith("pending"):
+        return
+    if state == "rejected":
+        approvals.decide(admin, item, False, extra["reason"])
+        return
+    approvals.decide(admin, item, True)
+    if extra.get("stale_days"):
+        advocate.last_confirmed_at = now - timedelta(days=extra["stale_days"])
+    if extra.get("proposed_title"):
+        profile.job_title = extra["proposed_title"]
+        profiles.update_profile(user, advocate, name, profile)
+    if state == "moved":
+        user.email = email
+        profiles.move_to_company(user, advocate, extra["new_company"], title)
+    db.session.flush()
+
+
+def _ids(model, names):
+    return list(db.session.scalars(select(model.id).where(model.name.in_(names)))) if names else []

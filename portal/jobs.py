@@ -76,3 +76,25 @@ def redeliver_due_messages() -> None:
 
     with app_context():
         outbox.deliver_due()
+
+
+@huey.periodic_task(crontab(minute="15", hour="9"))
+def remind_stale_profiles() -> None:
+    """Daily: ask advocates whose details are older than the interval to confirm them."""
+    from portal.database import commit
+    from portal.services import profiles
+
+    with app_context():
+        profiles.remind_stale()
+        commit()
+
+
+@huey.periodic_task(crontab(minute="0", hour="8", day_of_week="1"))
+def send_weekly_digests() -> None:
+    """Mondays: one email per person who chose a weekly summary."""
+    from portal.database import commit
+    from portal.services import notify
+
+    with app_context():
+        notify.send_digests()
+        commit()

@@ -262,3 +262,12 @@ def smtp(smtp_server, app):
     smtp_server.clear()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, MAIL_CONSOLE=False)
     return smtp_server
+
+
+@pytest.fixture
+def taxonomies(db):
+    """The default taxonomies (products, industries, activity types, nested regions)."""
+    from portal.services import taxonomy
+
+    taxonomy.load_defaults()
+    return taxonomy

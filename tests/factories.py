@@ -1,8 +1,21 @@
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from portal.database import db
-from portal.models import Account, OutboxKind, OutboxMessage, OutboxStatus, Role, User
+from portal.database import db, utcnow
+from portal.models import (
+    Account,
+    ActivityType,
+    Advocate,
+    AdvocateStatus,
+    NominationSource,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    Term,
+    TermKind,
+    User,
+)
 from portal.services.auth import hash_password
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -23,7 +36,6 @@ class AccountFactory(BaseFactory):
 
     name = factory.Sequence(lambda n: f"Customer {n} Ltd")
     domain = factory.Sequence(lambda n: f"customer{n}.example")
-    industry = "Financial services"
     country = "PA"
 
 
@@ -62,3 +74,31 @@ class FailedEmailFactory(BaseFactory):
     )
     attempts = 8
     last_error = "SMTPServerDisconnected: Connection unexpectedly closed"
+class TermFactory(BaseFactory):
+    class Meta:
+        model = Term
+
+    kind = TermKind.PRODUCT
+    name = factory.Sequence(lambda n: f"Product {n}")
+
+
+class ActivityTypeFactory(BaseFactory):
+    class Meta:
+        model = ActivityType
+
+    key = factory.Sequence(lambda n: f"activity_{n}")
+    name = factory.Sequence(lambda n: f"Activity {n}")
+
+
+class AdvocateFactory(BaseFactory):
+    class Meta:
+        model = Advocate
+
+    user = factory.SubFactory(UserFactory)
+    account = factory.SubFactory(AccountFactory)
+    status = AdvocateStatus.APPROVED
+    source = NominationSource.SELF
+    job_title = "Head of Operations"
+    country = "PA"
+    time_zone = "America/Panama"
+    last_confirmed_at = factory.LazyFunction(utcnow)

@@ -4,7 +4,7 @@ from portal.models import Role
 from portal.security import require_role
 
 bp = Blueprint("advocate", __name__)
-# Team members can see /home too until their own pages exist (issue: staff pages).
+# /home greets team members too; every other page here is for advocates only (see views).
 bp.before_request(require_role(Role.ADVOCATE, Role.STAFF, Role.ADMIN))
 
 from blueprints.advocate import views  # noqa: E402,F401

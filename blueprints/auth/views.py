@@ -7,9 +7,9 @@ from blueprints.auth import bp
 from blueprints.auth.forms import ConfirmLinkForm, EmailLinkForm, PasswordSignInForm
 from portal.database import commit
 from portal.extensions import limiter
-from portal.models import normalise_email
+from portal.models import AdvocateStatus, normalise_email
 from portal.security import home_for, safe_next
-from portal.services import auth
+from portal.services import auth, nominations
 from portal.urls import external_url
 
 
@@ -76,7 +76,7 @@ def confirm_link(token: str):
     except auth.SignInError as exc:
         return render_template("auth/link_invalid.html", error=exc.message, form=EmailLinkForm(formdata=None)), 400
     form = ConfirmLinkForm(next=safe_next(request.args.get("next")) or "", formdata=None)
-    return render_template("auth/confirm_link.html", user=user, form=form)
+    return render_template("auth/confirm_link.html", user=user, form=form, purpose=auth.link_purpose(token))
 
 
 @bp.post("/sign-in/link/<token>")
@@ -89,7 +89,12 @@ def redeem_link(token: str):
         user = auth.redeem_sign_in_token(token)
     except auth.SignInError as exc:
         return render_template("auth/link_invalid.html", error=exc.message, form=EmailLinkForm(formdata=None)), 400
-    return _finish_sign_in(user, form.next.data)
+    # Opening an emailed link proves the address: a nomination waiting for that goes on.
+    advocate = nominations.on_email_verified(user)
+    next_url = form.next.data
+    if advocate is not None and advocate.status is AdvocateStatus.INVITED:
+        next_url = url_for("advocate.profile")
+    return _finish_sign_in(user, next_url)
 
 
 @bp.post("/sign-in/password")

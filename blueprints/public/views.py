@@ -1,18 +1,63 @@
-from flask import jsonify, render_template
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from blueprints.public import bp
-from portal.database import db
-from portal.extensions import limiter
+from blueprints.public.forms import JoinForm, UnsubscribeForm
+from portal.database import commit, db
+from portal.extensions import csrf, limiter
+from portal.forms import PROFILE_HELP
 from portal.jobs import queue_is_healthy
+from portal.models import normalise_email
 from portal.security import home_for
+from portal.services import nominations, notify
+from portal.services.errors import DomainError
+
+
+def _form_limit() -> str:
+    return current_app.config["PUBLIC_FORM_RATE_LIMIT"]
 
 
 @bp.get("/")
 def index():
     home = home_for(current_user) if current_user.is_authenticated else None
     return render_template("public/index.html", home=home)
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(_form_limit, methods=["POST"])
+def join():
+    form = JoinForm()
+    form.load_choices()
+    if request.method == "GET" and not form.time_zone.data:
+        form.time_zone.data = "UTC"
+    if form.validate_on_submit():
+        nominations.self_nominate(form.name.data, form.email.data, form.company.data, form.to_profile())
+        commit()
+        session["nominated_email"] = normalise_email(form.email.data)
+        return redirect(url_for("public.join_sent"))
+    status = 422 if form.errors else 200
+    return render_template("public/join.html", form=form, help=PROFILE_HELP), status
+
+
+@bp.get("/join/check-your-email")
+def join_sent():
+    return render_template("public/join_sent.html", email=session.get("nominated_email"))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # mail clients post the one-click unsubscribe (RFC 8058) without a form token
+@limiter.limit(_form_limit, methods=["POST"])
+def unsubscribe(token: str):
+    try:
+        user, category = notify.read_unsubscribe_token(token)
+    except DomainError as exc:
+        return render_template("public/unsubscribe.html", error=exc.message, done=False), 400
+    if request.method == "POST":
+        notify.unsubscribe(user, category)
+        commit()
+        return render_template("public/unsubscribe.html", category=category, done=True)
+    return render_template("public/unsubscribe.html", category=category, done=False, form=UnsubscribeForm())
 
 
 @bp.get("/healthz")

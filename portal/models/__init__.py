@@ -1,15 +1,61 @@
 """Every model, imported here so that Alembic and the app see the whole schema."""
 
 from portal.models.account import Account
+from portal.models.advocate import (
+    CURRENT_STATUSES,
+    Advocate,
+    AdvocateStatus,
+    ChangeStatus,
+    NominationSource,
+    ProfileChange,
+    Seniority,
+    advocate_activity_types,
+    advocate_products,
+    advocate_use_cases,
+)
+from portal.models.audit import AuditEvent
+from portal.models.consent import Consent, ConsentChange, ConsentEvent, ConsentPurpose
+from portal.models.imports import ImportBatch, ImportStatus
+from portal.models.notification import Delivery, Notification, NotificationCategory
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from portal.models.queue import QueueItem, QueueKind, QueueStatus
+from portal.models.taxonomy import ActivityType, Region, RegionCountry, Term, TermKind
 from portal.models.user import Role, User, normalise_email
 
 __all__ = [
+    "CURRENT_STATUSES",
     "Account",
+    "ActivityType",
+    "Advocate",
+    "AdvocateStatus",
+    "AuditEvent",
+    "ChangeStatus",
+    "Consent",
+    "ConsentChange",
+    "ConsentEvent",
+    "ConsentPurpose",
+    "Delivery",
+    "ImportBatch",
+    "ImportStatus",
+    "NominationSource",
+    "Notification",
+    "NotificationCategory",
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "ProfileChange",
+    "QueueItem",
+    "QueueKind",
+    "QueueStatus",
+    "Region",
+    "RegionCountry",
     "Role",
+    "Seniority",
+    "Term",
+    "TermKind",
     "User",
+    "advocate_activity_types",
+    "advocate_products",
+    "advocate_use_cases",
     "normalise_email",
 ]

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.database import db, utcnow
+from portal.models.taxonomy import Term
 
 
 class Account(db.Model):
@@ -17,10 +18,12 @@ class Account(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     # The company's email domain, used to match people to their company.
     domain: Mapped[str | None] = mapped_column(String(253), unique=True)
-    industry: Mapped[str | None] = mapped_column(String(100))
+    industry_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="RESTRICT"), index=True)
     # ISO 3166-1 alpha-2 code of the account's headquarters.
     country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    industry: Mapped[Term | None] = relationship()
 
     @validates("domain")
     def _normalise_domain(self, _key: str, value: str | None) -> str | None:

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, func
+from sqlalchemy import JSON, CheckConstraint, String, func
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from portal.database import db, enum_type, utcnow
@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     sign_in_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    # {notification category: "immediate" | "digest" | "off"}; missing = immediate
+    email_preferences: Mapped[dict] = mapped_column(JSON, default=dict)
 
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:

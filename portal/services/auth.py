@@ -5,12 +5,13 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from portal.database import db, utcnow
 from portal.models import Role, User, normalise_email
 from portal.services.errors import DomainError
+from portal.services.notify import email_user
 from portal.services.outbox import queue_email
 from portal.urls import external_url
 
@@ -38,17 +39,43 @@ def find_user(email: str) -> User | None:
 # --- email links ----------------------------------------------------------------------------
 
 
-def sign_in_token(user: User) -> str:
-    """A signed token that is good for one sign-in within SIGN_IN_LINK_MAX_AGE seconds.
+class LinkPurpose:
+    """What a link is for decides how long it lives and what the confirm page says."""
+
+    SIGN_IN = "sign-in"  # asked for at /sign-in
+    VERIFY = "verify"  # sent after a self-nomination, to verify the work email
+    INVITE = "invite"  # sent to a customer nominated by staff or imported
+
+
+def _max_age(purpose: str) -> int:
+    config = current_app.config
+    return {
+        LinkPurpose.SIGN_IN: config["SIGN_IN_LINK_MAX_AGE"],
+        LinkPurpose.VERIFY: config["VERIFY_LINK_MAX_AGE"],
+        LinkPurpose.INVITE: config["INVITATION_LINK_MAX_AGE"],
+    }.get(purpose, config["SIGN_IN_LINK_MAX_AGE"])
+
+
+def sign_in_token(user: User, purpose: str = LinkPurpose.SIGN_IN) -> str:
+    """A signed token that is good for one sign-in within its purpose's lifetime.
 
     It carries the user's sign-in generation; every sign-in bumps it, which spends this
     link and every other one issued before.
     """
-    return _serializer().dumps({"u": user.id, "g": user.sign_in_generation})
+    return _serializer().dumps({"u": user.id, "g": user.sign_in_generation, "p": purpose})
 
 
-def sign_in_url(user: User, next_url: str | None = None) -> str:
-    return external_url("auth.confirm_link", token=sign_in_token(user), next=next_url)
+def sign_in_url(user: User, next_url: str | None = None, purpose: str = LinkPurpose.SIGN_IN) -> str:
+    return external_url("auth.confirm_link", token=sign_in_token(user, purpose), next=next_url)
+
+
+def link_purpose(token: str) -> str:
+    """The purpose a (syntactically valid) token claims; only for choosing page wording."""
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return LinkPurpose.SIGN_IN
+    return data.get("p", LinkPurpose.SIGN_IN) if isinstance(data, dict) else LinkPurpose.SIGN_IN
 
 
 def request_sign_in_link(email: str, next_url: str | None = None) -> None:
@@ -57,11 +84,10 @@ def request_sign_in_link(email: str, next_url: str | None = None) -> None:
     user = find_user(email)
     config = current_app.config
     if user is not None and user.active and user.role in LINK_ROLES:
-        queue_email(
-            user.email,
+        email_user(
+            user,
             f"Your sign-in link for {config['PROGRAM_NAME']}",
             "sign_in_link",
-            user=user,
             url=sign_in_url(user, next_url),
             minutes=config["SIGN_IN_LINK_MAX_AGE"] // 60,
         )
@@ -80,12 +106,14 @@ def request_sign_in_link(email: str, next_url: str | None = None) -> None:
 def check_sign_in_token(token: str) -> User:
     """The user a link belongs to, if it is still good; nothing is spent."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["SIGN_IN_LINK_MAX_AGE"])
-    except SignatureExpired as exc:
-        raise SignInError("This sign-in link has expired. Ask for a new one below.") from exc
+        data, signed_at = _serializer().loads(token, return_timestamp=True)
     except BadSignature as exc:
         raise SignInError("This sign-in link is not valid. Ask for a new one below.") from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise SignInError("This sign-in link is not valid. Ask for a new one below.")
+    if (utcnow() - signed_at).total_seconds() > _max_age(data.get("p", LinkPurpose.SIGN_IN)):
+        raise SignInError("This sign-in link has expired. Ask for a new one below.")
+    user = db.session.get(User, data.get("u"))
     if user is None or not user.active:
         raise SignInError("This sign-in link is not valid. Ask for a new one below.")
     if user.sign_in_generation != data.get("g"):

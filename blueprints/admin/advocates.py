@@ -1,0 +1,70 @@
+"""/admin/advocates: the directory, with filters that combine, and each advocate's record."""
+
+from flask import render_template, request
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from blueprints.admin import bp
+from blueprints.admin.forms import DirectoryFilterForm
+from portal.database import db
+from portal.models import Advocate, AdvocateStatus, AuditEvent, QueueItem
+from portal.services import consent, directory, profiles
+
+PAGE_SIZE = 25
+
+
+@bp.get("/advocates")
+def advocates():
+    form = DirectoryFilterForm(request.args)
+    form.load_choices()
+    form.validate()
+    filters = directory.Filters(
+        statuses=[AdvocateStatus(s) for s in form.status.data or []],
+        product_ids=form.product.data or [],
+        industry_ids=form.industry.data or [],
+        region_ids=form.region.data or [],
+        use_case_ids=form.use_case.data or [],
+        activity_type_ids=form.activity.data or [],
+        stale=bool(form.stale.data),
+        text=form.q.data or "",
+    )
+    query = directory.search(filters).options(selectinload(Advocate.products))
+    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    return render_template(
+        "admin/advocates.html", form=form, page=page, filters=filters, args=args, is_stale=profiles.is_stale
+    )
+
+
+@bp.get("/advocates/<int:advocate_id>")
+def advocate_detail(advocate_id: int):
+    advocate = db.get_or_404(Advocate, advocate_id)
+    related = db.session.scalars(
+        select(Advocate).where(Advocate.user_id == advocate.user_id, Advocate.id != advocate.id).order_by(Advocate.id)
+    ).all()
+    queue_items = db.session.scalars(
+        select(QueueItem).where(QueueItem.advocate_id == advocate.id).order_by(QueueItem.created_at.desc()).limit(50)
+    ).all()
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.subject_type == "advocates") & (AuditEvent.subject_id == advocate.id),
+                (AuditEvent.subject_type == "queue_items") & AuditEvent.subject_id.in_([i.id for i in queue_items] or [0]),
+            )
+        )
+        .order_by(AuditEvent.created_at.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "admin/advocate_detail.html",
+        a=advocate,
+        related=related,
+        queue_items=queue_items,
+        consents=consent.consents_of(advocate),
+        wording=consent.current_wording,
+        history=consent.history(advocate),
+        events=events,
+        stale=profiles.is_stale(advocate),
+    )

@@ -1,0 +1,86 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.forms import MultiCheckboxField
+from portal.models import AdvocateStatus, QueueKind, TermKind
+from portal.services import taxonomy
+
+
+class DecisionForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason",
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+
+
+class BulkDecisionForm(DecisionForm):
+    item_ids = SelectMultipleField("Items", coerce=int, validate_choice=False)
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    kind = SelectField("Kind", choices=[("", "All kinds")] + [(k.value, k.label) for k in QueueKind], validators=[Optional()])
+    age = SelectField(
+        "Waiting",
+        choices=[("", "Any time"), ("1", "More than a day"), ("7", "More than a week"), ("30", "More than a month")],
+        validators=[Optional()],
+    )
+    sort = SelectField("Order", choices=[("oldest", "Oldest first"), ("newest", "Newest first")], validators=[Optional()])
+
+
+class DirectoryFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Name, email or company", validators=[Optional(), Length(max=100)])
+    status = SelectMultipleField("Status", validators=[Optional()])
+    product = SelectMultipleField("Products (all of)", coerce=int, validators=[Optional()])
+    industry = SelectMultipleField("Industry", coerce=int, validators=[Optional()])
+    region = SelectMultipleField("Region", coerce=int, validators=[Optional()])
+    use_case = SelectMultipleField("Use cases (all of)", coerce=int, validators=[Optional()])
+    activity = SelectMultipleField("Open to (all of)", coerce=int, validators=[Optional()])
+    stale = BooleanField("Only profiles due for confirmation")
+
+    def load_choices(self) -> None:
+        self.status.choices = [(s.value, s.label) for s in AdvocateStatus if s.value not in ("lapsed", "erased")]
+        self.product.choices = [(t.id, t.name) for t in taxonomy.terms(TermKind.PRODUCT)]
+        self.industry.choices = [(t.id, t.name) for t in taxonomy.terms(TermKind.INDUSTRY)]
+        self.region.choices = [(r.id, ("– " * depth) + r.name) for r, depth in taxonomy.region_tree()]
+        self.use_case.choices = [(t.id, t.name) for t in taxonomy.terms(TermKind.USE_CASE)]
+        self.activity.choices = [(a.id, a.name) for a in taxonomy.activity_types()]
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired("Choose a CSV file."), FileAllowed(["csv"], "Upload a .csv file.")],
+    )
+
+
+class TermForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+
+
+class ActivityTypeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    description = StringField("Description", validators=[Optional(), Length(max=500)])
+
+
+class RegionForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    parent_id = SelectField("Inside", coerce=int, validators=[Optional()])
+    countries = MultiCheckboxField("Countries directly in this region", validators=[Optional()])
+
+    def load_choices(self, exclude_id: int | None = None) -> None:
+        self.parent_id.choices = [(0, "— top level —")] + [
+            (r.id, ("– " * depth) + r.name) for r, depth in taxonomy.region_tree() if r.id != exclude_id
+        ]
+        self.countries.choices = [(code, f"{name} ({code})") for code, name in taxonomy.countries()]
+
+
+TERM_KIND_SLUGS = {"products": TermKind.PRODUCT, "use-cases": TermKind.USE_CASE, "industries": TermKind.INDUSTRY}

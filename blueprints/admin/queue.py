@@ -1,0 +1,116 @@
+"""/admin/queue: every decision the advocacy team has to make, in one place."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from blueprints.admin import bp
+from blueprints.admin.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
+from portal.database import commit, db, rollback
+from portal.extensions import htmx
+from portal.models import ProfileChange, QueueItem, QueueKind, QueueStatus
+from portal.services import approvals, consent, profiles
+from portal.services.errors import DomainError
+
+PAGE_SIZE = 25
+
+
+def _filters() -> QueueFilterForm:
+    form = QueueFilterForm(request.args)
+    form.validate()
+    return form
+
+
+def _page(form: QueueFilterForm):
+    query = approvals.queue_query(
+        kind=QueueKind(form.kind.data) if form.kind.data else None,
+        older_than_days=int(form.age.data) if form.age.data else None,
+        sort=form.sort.data or "oldest",
+    )
+    return db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+
+
+def _filter_args(form: QueueFilterForm) -> dict:
+    return {k: v for k, v in {"kind": form.kind.data, "age": form.age.data, "sort": form.sort.data}.items() if v}
+
+
+@bp.get("/queue")
+def queue():
+    form = _filters()
+    return render_template(
+        "admin/queue.html",
+        filters=form,
+        page=_page(form),
+        args=_filter_args(form),
+        bulk=BulkDecisionForm(formdata=None),
+        is_overdue=approvals.is_overdue,
+        result=None,
+    )
+
+
+@bp.route("/queue/<int:item_id>", methods=["GET", "POST"])
+def queue_item(item_id: int):
+    item = db.get_or_404(QueueItem, item_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        approve = request.form.get("decision") == "approve"
+        try:
+            approvals.decide(current_user, item, approve, form.reason.data or "")
+        except DomainError as exc:
+            rollback()
+            form.reason.errors.append(exc.message)
+        else:
+            commit()
+            flash(f"{item.kind.label} {'approved' if approve else 'rejected'}; the customer has been told.", "success")
+            return redirect(url_for("admin.queue"))
+    change = db.session.get(ProfileChange, item.subject_id) if item.kind is QueueKind.PROFILE_CHANGE else None
+    return render_template(
+        "admin/queue_item.html",
+        item=item,
+        form=form,
+        change_rows=profiles.describe_change(change) if change else None,
+        granted=consent.granted_purposes(item.advocate),
+        wording=consent.current_wording,
+        is_overdue=approvals.is_overdue,
+        open=item.status is QueueStatus.OPEN,
+    ), 422 if form.errors else 200
+
+
+@bp.post("/queue/bulk")
+def queue_bulk():
+    form = BulkDecisionForm()
+    filters = _filters()
+    approve = request.form.get("decision") == "approve"
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = approvals.decide_many(current_user, form.item_ids.data or [], approve, form.reason.data or "")
+        except DomainError as exc:
+            rollback()
+            form[exc.field if exc.field in ("reason", "item_ids") else "reason"].errors.append(exc.message)
+        else:
+            commit()
+    if not htmx:
+        if result is not None:
+            _flash_result(result, approve)
+        else:
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(error, "error")
+        return redirect(url_for("admin.queue", **_filter_args(filters)))
+    return render_template(
+        "admin/_queue_region.html",
+        filters=filters,
+        page=_page(filters),
+        args=_filter_args(filters),
+        bulk=form if result is None else BulkDecisionForm(formdata=None),
+        is_overdue=approvals.is_overdue,
+        result=result,
+        approve=approve,
+    )
+
+
+def _flash_result(result, approve: bool) -> None:
+    verb = "approved" if approve else "rejected"
+    flash(f"{result.decided} item(s) {verb}.", "success")
+    for line in result.skipped:
+        flash(f"Skipped {line}", "warning")

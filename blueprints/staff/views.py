@@ -1,0 +1,39 @@
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.staff import bp
+from blueprints.staff.forms import NominateForm
+from portal.database import commit, db, rollback
+from portal.models import Account
+from portal.services import nominations
+from portal.services.errors import DomainError
+
+PAGE_SIZE = 25
+ACCOUNT_SUGGESTIONS = 500
+
+
+@bp.route("/nominate", methods=["GET", "POST"])
+def nominate():
+    form = NominateForm()
+    if form.validate_on_submit():
+        try:
+            account = nominations.find_or_create_account(form.company.data, form.email.data, None, None)
+            result = nominations.staff_nominate(
+                current_user, form.name.data, form.email.data, account, form.reason.data, form.job_title.data or ""
+            )
+        except DomainError as exc:
+            rollback()
+            form[exc.field or "email"].errors.append(exc.message)
+        else:
+            commit()
+            flash(result.message, "success" if result.created else "info")
+            return redirect(url_for("staff.nominations"))
+    accounts = db.session.scalars(select(Account.name).order_by(Account.name).limit(ACCOUNT_SUGGESTIONS)).all()
+    return render_template("staff/nominate.html", form=form, accounts=accounts), 422 if form.errors else 200
+
+
+@bp.get("/nominations", endpoint="nominations")
+def my_nominations():
+    page = db.paginate(nominations.staff_nominations(current_user), per_page=PAGE_SIZE, error_out=False)
+    return render_template("staff/nominations.html", page=page)
