@@ -17,7 +17,9 @@ PAGE_SIZE = 25
 def advocates():
     form = DirectoryFilterForm(request.args)
     form.load_choices()
-    form.validate()
+    if not form.validate():
+        for name in form.errors:  # a forged or outdated filter in the URL filters nothing
+            form[name].data = None
     filters = directory.Filters(
         statuses=[AdvocateStatus(s) for s in form.status.data or []],
         product_ids=form.product.data or [],
@@ -44,10 +46,15 @@ def advocate_detail(advocate_id: int):
         select(Advocate).where(Advocate.user_id == advocate.user_id, Advocate.id != advocate.id).order_by(Advocate.id)
     ).all()
     queue_items = db.session.scalars(
-        select(QueueItem).where(QueueItem.advocate_id == advocate.id).order_by(QueueItem.created_at.desc()).limit(50)
+        select(QueueItem)
+        .options(selectinload(QueueItem.decided_by))
+        .where(QueueItem.advocate_id == advocate.id)
+        .order_by(QueueItem.created_at.desc())
+        .limit(50)
     ).all()
     events = db.session.scalars(
         select(AuditEvent)
+        .options(selectinload(AuditEvent.actor))
         .where(
             or_(
                 (AuditEvent.subject_type == "advocates") & (AuditEvent.subject_id == advocate.id),

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.forms import MultiCheckboxField
@@ -24,13 +24,26 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form
 
-    kind = SelectField("Kind", choices=[("", "All kinds")] + [(k.value, k.label) for k in QueueKind], validators=[Optional()])
-    age = SelectField(
-        "Waiting",
-        choices=[("", "Any time"), ("1", "More than a day"), ("7", "More than a week"), ("30", "More than a month")],
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice("", "All kinds")] + [SelectChoice(k.value, k.label) for k in QueueKind],
         validators=[Optional()],
     )
-    sort = SelectField("Order", choices=[("oldest", "Oldest first"), ("newest", "Newest first")], validators=[Optional()])
+    age = SelectField(
+        "Waiting",
+        choices=[
+            SelectChoice("", "Any time"),
+            SelectChoice("1", "More than a day"),
+            SelectChoice("7", "More than a week"),
+            SelectChoice("30", "More than a month"),
+        ],
+        validators=[Optional()],
+    )
+    sort = SelectField(
+        "Order",
+        choices=[SelectChoice("oldest", "Oldest first"), SelectChoice("newest", "Newest first")],
+        validators=[Optional()],
+    )
 
 
 class DirectoryFilterForm(FlaskForm):

@@ -16,7 +16,9 @@ PAGE_SIZE = 25
 
 def _filters() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
-    form.validate()
+    if not form.validate():
+        for name in form.errors:  # a forged or outdated filter in the URL filters nothing
+            form[name].data = None
     return form
 
 

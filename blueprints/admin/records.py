@@ -3,6 +3,7 @@
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from blueprints.admin import bp
 from blueprints.admin.forms import ImportForm
@@ -17,7 +18,11 @@ PAGE_SIZE = 50
 @bp.get("/audit")
 def audit_log():
     action = request.args.get("action", "").strip()
-    query = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    query = (
+        select(AuditEvent)
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)

@@ -19,7 +19,7 @@ def _render(add_forms=None, status=200):
             kinds=[(slug, kind, taxonomy.terms(kind, include_retired=True)) for slug, kind in TERM_KIND_SLUGS.items()],
             add_forms={slug: add_forms.get(slug) or TermForm(formdata=None, prefix=slug) for slug in TERM_KIND_SLUGS},
             activities=taxonomy.activity_types(include_retired=True),
-            regions=taxonomy.region_tree(),
+            regions=taxonomy.region_tree(with_countries=True),
             empty=not any(taxonomy.terms(k, include_retired=True) for k in TermKind),
         ),
         status,

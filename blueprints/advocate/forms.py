@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, SubmitField
+from wtforms import RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from portal.forms import MultiCheckboxField, ProfileFieldsForm, email_field
@@ -31,9 +31,9 @@ class JobChangeForm(FlaskForm):
 
 
 DELIVERY_CHOICES = [
-    (Delivery.IMMEDIATE.value, "Right away"),
-    (Delivery.DIGEST.value, "In a weekly summary"),
-    (Delivery.OFF.value, "Never"),
+    SelectChoice(Delivery.IMMEDIATE.value, "Right away"),
+    SelectChoice(Delivery.DIGEST.value, "In a weekly summary"),
+    SelectChoice(Delivery.OFF.value, "Never"),
 ]
 
 

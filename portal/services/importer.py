@@ -12,7 +12,17 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from portal.database import db, utcnow
-from portal.models import ActivityType, Advocate, ImportBatch, ImportStatus, Seniority, Term, TermKind, User
+from portal.models import (
+    CURRENT_STATUSES,
+    ActivityType,
+    Advocate,
+    ImportBatch,
+    ImportStatus,
+    Seniority,
+    Term,
+    TermKind,
+    User,
+)
 from portal.services import audit, nominations, taxonomy
 from portal.services.auth import LinkPurpose, sign_in_url
 from portal.services.errors import DomainError
@@ -220,6 +230,15 @@ def _mark_existing(rows: list[Row]) -> None:
     if not emails:
         return
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    # One query for everyone's current membership, not one per row.
+    current = {
+        a.user_id: a
+        for a in db.session.scalars(
+            select(Advocate).where(
+                Advocate.user_id.in_([u.id for u in users.values()]), Advocate.status.in_(CURRENT_STATUSES)
+            )
+        )
+    }
     for row in rows:
         user = users.get(row.email)
         if user is None:
@@ -227,7 +246,7 @@ def _mark_existing(rows: list[Row]) -> None:
         if user.is_team:
             row.errors.append("email: belongs to a team member.")
             continue
-        advocate = nominations.current_advocate(user)
+        advocate = current.get(user.id)
         if advocate is not None:
             row.existing = f"Already in the program ({advocate.status.label})."
 

@@ -307,7 +307,8 @@ def staff_nominate(
 def confirm_invitation(actor: User, advocate: Advocate) -> None:
     if actor.id != advocate.user_id:
         raise DomainError("Only the invited customer can confirm the invitation.")
-    if advocate.status is not AdvocateStatus.INVITED:
+    # Someone who declined may change their mind: /home and /profile offer them to join.
+    if advocate.status not in (AdvocateStatus.INVITED, AdvocateStatus.DECLINED):
         raise DomainError("This invitation has already been answered.")
     submit_for_approval(advocate, QueueKind.INVITATION)
     audit.record(actor, "invitation.confirmed", advocate, f"Advocate #{advocate.id} confirmed the invitation")

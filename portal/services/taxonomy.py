@@ -6,8 +6,9 @@ import zoneinfo
 from functools import lru_cache
 
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.database import db
 from portal.models import ActivityType, Region, RegionCountry, Term, TermKind
@@ -62,13 +63,16 @@ def activity_types(*, include_retired: bool = False) -> list[ActivityType]:
     return list(db.session.scalars(query))
 
 
-def regions() -> list[Region]:
-    return list(db.session.scalars(select(Region).order_by(Region.name)))
+def regions(*, with_countries: bool = False) -> list[Region]:
+    query = select(Region).order_by(Region.name)
+    if with_countries:  # one query for all of them, not one per region
+        query = query.options(selectinload(Region.countries))
+    return list(db.session.scalars(query))
 
 
-def region_tree() -> list[tuple[Region, int]]:
+def region_tree(*, with_countries: bool = False) -> list[tuple[Region, int]]:
     """Every region with its depth, parents before children, for indented lists."""
-    all_regions = regions()
+    all_regions = regions(with_countries=with_countries)
     children: dict[int | None, list[Region]] = {}
     for region in all_regions:
         children.setdefault(region.parent_id, []).append(region)
@@ -104,12 +108,19 @@ def region_countries(region_ids: list[int]) -> set[str]:
     )
 
 
+def _same_name(kind: TermKind, name: str):
+    """A term of the list that differs from ``name`` at most in case: the import and the
+    forms match names regardless of case, so two such terms could not be told apart."""
+    return select(Term.name).where(Term.kind == kind, func.lower(Term.name) == name.lower())
+
+
 def add_term(kind: TermKind, name: str) -> Term:
     name = name.strip()
     if not name:
         raise DomainError("Enter a name.", field="name")
-    if db.session.scalar(select(Term.id).where(Term.kind == kind, Term.name == name)):
-        raise DomainError(f"“{name}” is already in the list.", field="name")
+    existing = db.session.scalar(_same_name(kind, name).limit(1))
+    if existing is not None:
+        raise DomainError(f"“{existing}” is already in the list.", field="name")
     term = Term(kind=kind, name=name)
     db.session.add(term)
     db.session.flush()
@@ -120,9 +131,9 @@ def rename_term(term: Term, name: str) -> None:
     name = name.strip()
     if not name:
         raise DomainError("Enter a name.", field="name")
-    clash = db.session.scalar(select(Term.id).where(Term.kind == term.kind, Term.name == name, Term.id != term.id))
-    if clash:
-        raise DomainError(f"“{name}” is already in the list.", field="name")
+    clash = db.session.scalar(_same_name(term.kind, name).where(Term.id != term.id).limit(1))
+    if clash is not None:
+        raise DomainError(f"“{clash}” is already in the list.", field="name")
     term.name = name
     db.session.flush()
 
@@ -139,21 +150,24 @@ def save_region(region: Region | None, name: str, parent_id: int | None, country
     unknown = [c for c in country_codes if c not in country_names()]
     if unknown:
         raise DomainError(f"Unknown country codes: {', '.join(unknown)}.", field="countries")
-    if region is None:
-        region = Region(name=name)
-        db.session.add(region)
-    if parent_id is not None:
-        parent = db.session.get(Region, parent_id)
-        if parent is None:
-            raise DomainError("Choose an existing parent region.", field="parent_id")
-        ancestor = parent
-        while ancestor is not None:  # a region cannot sit inside itself
-            if ancestor is region:
-                raise DomainError("A region cannot be inside itself or one of its sub-regions.", field="parent_id")
-            ancestor = ancestor.parent
-    region.name = name
-    region.parent_id = parent_id
-    region.countries = [RegionCountry(country=code) for code in sorted(set(country_codes))]
+    # No autoflush: a name that is taken must fail in the flush below, where it becomes a
+    # message, not in a lookup on the way there.
+    with db.session.no_autoflush:
+        if region is None:
+            region = Region(name=name)
+            db.session.add(region)
+        if parent_id is not None:
+            parent = db.session.get(Region, parent_id)
+            if parent is None:
+                raise DomainError("Choose an existing parent region.", field="parent_id")
+            ancestor = parent
+            while ancestor is not None:  # a region cannot sit inside itself
+                if ancestor is region:
+                    raise DomainError("A region cannot be inside itself or one of its sub-regions.", field="parent_id")
+                ancestor = ancestor.parent
+        region.name = name
+        region.parent_id = parent_id
+        region.countries = [RegionCountry(country=code) for code in sorted(set(country_codes))]
     try:
         with db.session.begin_nested():
             db.session.flush()

@@ -11,10 +11,11 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -34,6 +35,8 @@ MAIL_TIMEOUT = 20
 ADVOCATE_EMAIL = "advocate@example.com"
 ADVOCATE_NAME = "Alex Advocate"
 ADMIN_EMAIL = "admin@example.com"
+STAFF_EMAIL = "staff@example.com"
+TEAM_WITHOUT_PASSWORD = (STAFF_EMAIL, "csm@example.com")
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -57,6 +60,9 @@ class Portal:
     admin_password: str
     inbox: Inbox
     log: Path
+    # The server's environment, for running `flask` commands against it (kept out of
+    # tracebacks: it is the whole environment of the test run).
+    env: dict = field(repr=False, default_factory=dict)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,6 +91,8 @@ def portal(smtp_server, tmp_path_factory) -> Portal:
         # Every test signs in; from one client address the default limit (5 a minute)
         # would answer 429 within seconds.
         PORTAL_SIGN_IN_RATE_LIMIT="1000 per minute",
+        # The same for /join, which several tests submit.
+        PORTAL_PUBLIC_FORM_RATE_LIMIT="1000 per minute",
     )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -100,7 +108,7 @@ def portal(smtp_server, tmp_path_factory) -> Portal:
         _wait_until_healthy(url, process, log_path)
         match = re.search(r"admin@example\.com\s+\(admin\)\s+password: (\S+)", log_path.read_text())
         assert match, f"no admin password in the seed output:\n{log_path.read_text()}"
-        yield Portal(url=url, admin_password=match.group(1), inbox=smtp_server, log=log_path)
+        yield Portal(url=url, admin_password=match.group(1), inbox=smtp_server, log=log_path, env=env)
     finally:
         _stop_process_group(process)
 
@@ -160,12 +168,15 @@ def browser() -> Browser:
 
 
 @pytest.fixture
-def open_page(browser, portal):
-    """Opens a page in a fresh context (no cookies): ``open_page("phone")``."""
+def open_page(browser, portal, signed_in_state):
+    """Opens a page in a fresh context: ``open_page("phone")`` has no cookies,
+    ``open_page("phone", as_=STAFF_EMAIL)`` is signed in as that person (see
+    ``signed_in_state``)."""
     contexts = []
 
-    def open_page(size: str = "desktop") -> Page:
-        context = browser.new_context(base_url=portal.url, **VIEWPORTS[size])
+    def open_page(size: str = "desktop", as_: str | None = None) -> Page:
+        state = signed_in_state(as_) if as_ else None
+        context = browser.new_context(base_url=portal.url, storage_state=state, **VIEWPORTS[size])
         contexts.append(context)
         return context.new_page()
 
@@ -192,10 +203,15 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def assert_no_horizontal_scroll(page: Page) -> None:
+    # Compared with the viewport we asked for, not window.innerWidth: a mobile browser
+    # zooms out to fit content wider than the screen, and innerWidth grows with it.
     widths = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
     )
-    assert widths["scroll"] <= widths["inner"], f"the page scrolls sideways: {widths}"
+    widths["viewport"] = page.viewport_size["width"]
+    assert widths["scroll"] <= widths["viewport"] and widths["inner"] <= widths["viewport"], (
+        f"the page scrolls sideways: {widths}"
+    )
 
 
 # --- email ----------------------------------------------------------------------------------
@@ -250,6 +266,52 @@ def sign_in_with_password(page: Page, email: str, password: str) -> None:
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+def login_link(portal: Portal, email: str) -> str:
+    """A sign-in URL from the support command (`flask login-link`), run against the test
+    server's instance folder: how a team member without a password gets in."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "login-link", email],
+        cwd=ROOT,
+        env=portal.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def sign_in_with_login_link(page: Page, portal: Portal, email: str) -> None:
+    page.goto(login_link(portal, email))
+    page.get_by_role("button", name="Sign me in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.fixture(scope="session")
+def signed_in_state(browser, portal):
+    """``signed_in_state(email)``: the cookies of a session signed in as that person, made
+    once per test session the way that person signs in (the admin with the password, staff
+    with a support link, advocates with an emailed link). Sessions are signed cookies, so
+    every context given this state is signed in without spending another link."""
+    states: dict[str, dict] = {}
+
+    def state_for(email: str) -> dict:
+        if email not in states:
+            context = browser.new_context(base_url=portal.url, **VIEWPORTS["desktop"])
+            page = context.new_page()
+            if email == ADMIN_EMAIL:
+                sign_in_with_password(page, email, portal.admin_password)
+            elif email in TEAM_WITHOUT_PASSWORD:
+                sign_in_with_login_link(page, portal, email)
+            else:
+                sign_in_by_link(page, portal, email)
+            states[email] = context.storage_state()
+            context.close()
+        return states[email]
+
+    return state_for
+
+
 # --- accessibility --------------------------------------------------------------------------
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -259,8 +321,10 @@ def axe_check(page: Page) -> None:
     """No serious or critical axe-core violations on the page as it is now."""
     # The CSP allows same-origin scripts only, so the vendored file is loaded by URL.
     page.add_script_tag(url=urljoin(page.url, AXE_SCRIPT))
+    # resultTypes: only violations are reported in full, which halves the run on long pages.
     results = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
     )
     problems = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
     assert not problems, f"axe-core on {page.url}:\n" + "\n".join(
