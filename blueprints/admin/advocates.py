@@ -7,7 +7,8 @@ from sqlalchemy.orm import selectinload
 from blueprints.admin import bp
 from blueprints.admin.forms import DirectoryFilterForm
 from portal.database import db
-from portal.models import Advocate, AdvocateStatus, AuditEvent, QueueItem
+from portal.models import Advocate, AdvocateStatus, Ask, AuditEvent, QueueItem
+from portal.services import asks as asks_service
 from portal.services import consent, directory, profiles
 
 PAGE_SIZE = 25
@@ -67,4 +68,8 @@ def advocate_detail(advocate_id: int):
         history=consent.history(advocate),
         events=events,
         stale=profiles.is_stale(advocate),
+        asks=db.session.scalars(
+            select(Ask).where(Ask.advocate_id == advocate.id).order_by(Ask.created_at.desc()).limit(50)
+        ).all(),
+        usage=asks_service.usage(advocate),
     )
