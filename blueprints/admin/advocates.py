@@ -26,6 +26,8 @@ def advocates():
         region_ids=form.region.data or [],
         use_case_ids=form.use_case.data or [],
         activity_type_ids=form.activity.data or [],
+        available_now=bool(form.available.data),
+        usage=form.usage.data or "",
         stale=bool(form.stale.data),
         text=form.q.data or "",
     )

@@ -53,6 +53,13 @@ class DirectoryFilterForm(FlaskForm):
     region = SelectMultipleField("Region", coerce=int, validators=[Optional()])
     use_case = SelectMultipleField("Use cases (all of)", coerce=int, validators=[Optional()])
     activity = SelectMultipleField("Open to (all of)", coerce=int, validators=[Optional()])
+    available = BooleanField("Available now")
+    usage = SelectField(
+        "Usage",
+        choices=[("", "Any"), ("over", "Over-used (at their limit two periods running)"),
+                 ("under", "Under-used (available, not asked in 90 days)")],
+        validators=[Optional()],
+    )
     stale = BooleanField("Only profiles due for confirmation")
 
     def load_choices(self) -> None:

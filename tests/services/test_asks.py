@@ -212,3 +212,43 @@ def test_asks_at_once_for_the_last_slot_exactly_one_succeeds(app, committed_db):
         t.join()
     assert sorted(outcomes) == ["refused"] * 7 + ["sent"]
     assert db.session.scalar(select(func.count()).select_from(Ask).where(Ask.advocate_id == ids[0])) == 1
+
+
+class TestMatching:
+    def ids(self, **filters):
+        from portal.services import directory
+
+        return [a.id for a in db.session.scalars(directory.search(directory.Filters(**filters)))]
+
+    def test_available_now_and_fair_ranking(self, db, ready, call):
+        from portal.models import Blackout
+
+        admin = AdminFactory()
+        # Ready was asked 30 days ago (past the cool-down, in an earlier month).
+        old = asks.create_ask(admin, ready.id, call, context())
+        old.created_at = utcnow() - timedelta(days=40)
+        never = AdvocateFactory(activity_types=[call], time_zone="UTC")
+        consent.set_consents(never.user, never, {ConsentPurpose.REFERENCE_CALLS})
+        paused = AdvocateFactory(activity_types=[call], paused_until=utcnow().date() + timedelta(days=3))
+        consent.set_consents(paused.user, paused, {ConsentPurpose.REFERENCE_CALLS})
+        away = AdvocateFactory(activity_types=[call])
+        consent.set_consents(away.user, away, {ConsentPurpose.REFERENCE_CALLS})
+        db.session.add(Blackout(advocate_id=away.id, starts_on=utcnow().date(), ends_on=utcnow().date()))
+        busy = AdvocateFactory(activity_types=[call])
+        consent.set_consents(busy.user, busy, {ConsentPurpose.REFERENCE_CALLS})
+        asks.create_ask(admin, busy.id, call, context())  # used its slot this month
+        AdvocateFactory(activity_types=[call])  # no consent
+        db.session.flush()
+        assert self.ids(available_now=True, activity_type_ids=[call.id]) == [never.id, ready.id]
+
+    def test_under_and_over_used(self, db, ready, call):
+        admin = AdminFactory()
+        assert self.ids(usage="under") == [ready.id]
+        this_month = asks.create_ask(admin, ready.id, call, context())
+        last_month = asks.create_ask(admin, ready.id, call, context(), override_reason="test history")
+        start_of_month = utcnow().replace(day=1, hour=12)
+        last_month.created_at = start_of_month - timedelta(days=10)
+        this_month.created_at = max(start_of_month, utcnow() - timedelta(hours=1))
+        db.session.flush()
+        assert self.ids(usage="under") == []
+        assert self.ids(usage="over") == [ready.id]
