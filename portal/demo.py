@@ -24,13 +24,15 @@ from portal.models import (
     NominationSource,
     QueueItem,
     QueueKind,
+    ReferenceRequest,
+    Region,
     Role,
     Seniority,
     Term,
     TermKind,
     User,
 )
-from portal.services import approvals, auth, consent, nominations, profiles, taxonomy
+from portal.services import approvals, auth, consent, nominations, profiles, references, taxonomy
 
 ACCOUNTS = [
     # name, domain, industry, country
@@ -118,6 +120,8 @@ def seed() -> str:
             _add_advocate(admin, staff, industries, *row)
     if db.session.scalar(select(Ask.id).limit(1)) is None:
         _add_asks(admin)
+    if db.session.scalar(select(ReferenceRequest.id).limit(1)) is None:
+        _add_reference_requests(admin, staff)
 
     # A fresh password each run, printed once: the demo never ships a known password.
     password = secrets.token_urlsafe(12)
@@ -253,3 +257,33 @@ def _add_asks(admin) -> None:
 def _current(email: str):
     person = auth.find_user(email)
     return nominations.current_advocate(person) if person else None
+
+
+def _add_reference_requests(admin, staff) -> None:
+    """A seller's open request that fits María López, and one the team could not fill."""
+    call = db.session.scalar(select(ActivityType).where(ActivityType.key == "reference_call"))
+    products = _ids(Term, ["Analytics Cloud", "Payments Gateway"])
+    finance = db.session.scalar(select(Term.id).where(Term.name == "Financial services"))
+    central = db.session.scalar(select(Region.id).where(Region.name == "Central America"))
+    healthcare = db.session.scalar(select(Term.id).where(Term.name == "Healthcare"))
+    apac = db.session.scalar(select(Region.id).where(Region.name == "APAC"))
+    today = utcnow().date()
+    references.create_request(
+        staff,
+        references.RequestDetails(
+            prospect_company="Banco Centroamericano", due_on=today + timedelta(days=10), activity_type_id=call.id,
+            how_many=2, opportunity_id="OPP-7781", deal_size=480000, product_ids=products, industry_id=finance,
+            region_id=central, notes="Their CIO wants to hear how fraud losses changed after go-live.",
+        ),
+    )
+    unfilled = references.create_request(
+        staff,
+        references.RequestDetails(
+            prospect_company="Pacific Care Hospitals", due_on=today + timedelta(days=5), activity_type_id=call.id,
+            how_many=1, product_ids=_ids(Term, ["Identity Suite"]), industry_id=healthcare, region_id=apac,
+        ),
+    )
+    item = db.session.scalar(
+        select(QueueItem).where(QueueItem.kind == QueueKind.REFERENCE_REQUEST, QueueItem.subject_id == unfilled.id)
+    )
+    approvals.decide(admin, item, False, "No healthcare advocates in APAC yet; we are recruiting.")

@@ -36,7 +36,13 @@ def advocates():
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return render_template(
-        "admin/advocates.html", form=form, page=page, filters=filters, args=args, is_stale=profiles.is_stale
+        "admin/advocates.html",
+        form=form,
+        page=page,
+        filters=filters,
+        args=args,
+        is_stale=profiles.is_stale,
+        request_id=request.args.get("request_id", type=int),
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from blueprints.admin import bp
 from blueprints.admin.forms import AskForm, CompleteAskForm, ProgramSettingsForm
 from portal.database import commit, db, rollback
-from portal.models import ActivityType, Advocate, Ask, AskOutcome, AskStatus
+from portal.models import ActivityType, Advocate, Ask, AskOutcome, AskStatus, ReferenceRequest
 from portal.services import asks, consent
 from portal.services.errors import DomainError
 
@@ -32,6 +32,14 @@ def new_ask():
         return render_template("admin/ask_new.html", advocate=None, form=None), 200 if request.method == "GET" else 422
     form = AskForm()
     form.load_choices()
+    reference_request = db.session.get(ReferenceRequest, request.values.get("request_id", type=int) or 0)
+    if reference_request is not None and request.method == "GET":
+        form.activity_type.data = reference_request.activity_type_id
+        form.prospect_company.data = reference_request.prospect_company
+        form.opportunity_id.data = reference_request.opportunity_id
+        form.deal_size.data = reference_request.deal_size
+        form.due_on.data = reference_request.due_on
+        form.notes.data = reference_request.notes
     verdict = None
     if form.validate_on_submit():
         activity_type = db.session.get(ActivityType, form.activity_type.data)
@@ -41,6 +49,7 @@ def new_ask():
             opportunity_id=form.opportunity_id.data or "",
             deal_size=form.deal_size.data,
             notes=form.notes.data or "",
+            reference_request_id=reference_request.id if reference_request else None,
         )
         try:
             ask = asks.create_ask(current_user, advocate.id, activity_type, context, form.override_reason.data)
@@ -64,6 +73,7 @@ def new_ask():
             advocate=advocate,
             form=form,
             verdict=verdict,
+            reference_request=reference_request,
             usage=asks.usage(advocate),
             granted=consent.granted_purposes(advocate),
             wording=consent.current_wording,

@@ -14,7 +14,16 @@ from portal.models.advocate import (
     advocate_products,
     advocate_use_cases,
 )
-from portal.models.asks import COUNTING_STATUSES, Ask, AskOutcome, AskStatus, Blackout, ProgramSettings
+from portal.models.asks import (
+    COUNTING_STATUSES,
+    Ask,
+    AskOutcome,
+    AskStatus,
+    Blackout,
+    ProgramSettings,
+    ReferenceRequest,
+    RequestStatus,
+)
 from portal.models.audit import AuditEvent
 from portal.models.consent import Consent, ConsentChange, ConsentEvent, ConsentPurpose
 from portal.models.imports import ImportBatch, ImportStatus
@@ -34,6 +43,8 @@ __all__ = [
     "Blackout",
     "Channel",
     "ProgramSettings",
+    "ReferenceRequest",
+    "RequestStatus",
     "Account",
     "ActivityType",
     "Advocate",

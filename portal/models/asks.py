@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import db, enum_type, utcnow
@@ -73,10 +73,15 @@ class Ask(db.Model):
     completed_at: Mapped[datetime | None]
     outcome: Mapped[AskOutcome | None] = mapped_column(enum_type(AskOutcome, "ask_outcome"))
     outcome_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # The seller's request this ask answers, if any.
+    reference_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reference_requests.id", ondelete="SET NULL"), index=True
+    )
 
     advocate: Mapped[Advocate] = relationship(lazy="joined", innerjoin=True)
     activity_type: Mapped[ActivityType] = relationship(lazy="joined", innerjoin=True)
     created_by: Mapped[User | None] = relationship()
+    reference_request: Mapped[ReferenceRequest | None] = relationship(back_populates="asks")
 
 
 class Blackout(db.Model):
@@ -106,3 +111,42 @@ class ProgramSettings(db.Model):
     quarter_limit: Mapped[int] = mapped_column(default=3)
     light_cooldown_days: Mapped[int] = mapped_column(default=14)
     heavy_cooldown_days: Mapped[int] = mapped_column(default=60)
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    FULFILLED = "fulfilled"
+    UNFILLED = "unfilled"  # the team could not find fitting, available advocates
+
+    @property
+    def label(self) -> str:
+        return {"open": "Being worked on", "fulfilled": "Fulfilled", "unfilled": "Could not be filled"}[self.value]
+
+
+class ReferenceRequest(db.Model):
+    """A seller's request for references for a deal; the team answers it with asks."""
+
+    __tablename__ = "reference_requests"
+    __table_args__ = (CheckConstraint("how_many BETWEEN 1 AND 10", name="how_many_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[RequestStatus] = mapped_column(enum_type(RequestStatus, "request_status"), default=RequestStatus.OPEN)
+    prospect_company: Mapped[str] = mapped_column(String(200))
+    opportunity_id: Mapped[str] = mapped_column(String(100), default="")
+    deal_size: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    due_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # The kind of advocate wanted (kept as ids so the directory search can be replayed).
+    product_ids: Mapped[list] = mapped_column(JSON, default=list)
+    industry_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="SET NULL"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="SET NULL"))
+    activity_type_id: Mapped[int] = mapped_column(ForeignKey("activity_types.id", ondelete="RESTRICT"))
+    how_many: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    team_note: Mapped[str] = mapped_column(Text, default="")
+
+    requested_by: Mapped[User] = relationship()
+    activity_type: Mapped[ActivityType] = relationship()
+    asks: Mapped[list[Ask]] = relationship(back_populates="reference_request", order_by="Ask.created_at")

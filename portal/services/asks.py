@@ -147,6 +147,7 @@ class AskContext:
     opportunity_id: str = ""
     deal_size: Decimal | None = None
     notes: str = ""
+    reference_request_id: int | None = None
 
 
 def create_ask(
@@ -187,6 +188,7 @@ def create_ask(
         notes=context.notes.strip(),
         override_reason=override_reason if not verdict.allowed else None,
         created_at=now,
+        reference_request_id=context.reference_request_id,
     )
     db.session.add(ask)
     db.session.flush()

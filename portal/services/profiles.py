@@ -111,7 +111,7 @@ def describe_change(change: ProfileChange) -> list[tuple[str, str, str]]:
 
 
 @approvals.handles(QueueKind.PROFILE_CHANGE)
-def _decide_change(actor: User, item, approve: bool, reason: str) -> str:
+def _decide_change(actor: User, item, approve: bool, reason: str) -> tuple[User, str]:
     change = db.session.get(ProfileChange, item.subject_id)
     if change is None or change.status is not ChangeStatus.PENDING:
         raise DomainError("This change is no longer waiting for a decision.")
@@ -122,10 +122,10 @@ def _decide_change(actor: User, item, approve: bool, reason: str) -> str:
         apply_profile(change.advocate, profile)
         change.status = ChangeStatus.APPROVED
         db.session.flush()
-        return "Your profile change is approved"
+        return change.advocate.user, "Your profile change is approved"
     change.status = ChangeStatus.REJECTED
     db.session.flush()
-    return "Your profile change was not approved"
+    return change.advocate.user, "Your profile change was not approved"
 
 
 # --- freshness ------------------------------------------------------------------------------
