@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
-    from portal.services import nominations, profiles  # noqa: F401 (register queue handlers)
+    from portal.services import nominations, profiles, references  # noqa: F401 (register queue handlers)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -14,19 +14,25 @@ from portal.database import db, utcnow
 from portal.models import (
     Account,
     ActivityType,
+    Ask,
+    AskOutcome,
+    AskStatus,
+    Blackout,
     Advocate,
     AdvocateStatus,
     ConsentPurpose,
     NominationSource,
     QueueItem,
     QueueKind,
+    ReferenceRequest,
+    Region,
     Role,
     Seniority,
     Term,
     TermKind,
     User,
 )
-from portal.services import approvals, auth, consent, nominations, profiles, taxonomy
+from portal.services import approvals, auth, consent, nominations, profiles, references, taxonomy
 
 ACCOUNTS = [
     # name, domain, industry, country
@@ -112,6 +118,10 @@ def seed() -> str:
     for row in ADVOCATES:
         if auth.find_user(row[0]) is None:
             _add_advocate(admin, staff, industries, *row)
+    if db.session.scalar(select(Ask.id).limit(1)) is None:
+        _add_asks(admin)
+    if db.session.scalar(select(ReferenceRequest.id).limit(1)) is None:
+        _add_reference_requests(admin, staff)
 
     # A fresh password each run, printed once: the demo never ships a known password.
     password = secrets.token_urlsafe(12)
@@ -191,3 +201,89 @@ def _add_advocate(admin, staff, industries, email, name, domain, state, title, s
 
 def _ids(model, names):
     return list(db.session.scalars(select(model.id).where(model.name.in_(names)))) if names else []
+
+
+# email, activity key, prospect, days ago, status, extra
+ASKS = [
+    ("advocate@example.com", "reference_call", "Gulf Coast Bank", 3, AskStatus.ACCEPTED, {}),
+    ("advocate@example.com", "quote", "Nordic Payments", 70, AskStatus.COMPLETED, {"outcome": AskOutcome.WON, "amount": 120000}),
+    ("maria.lopez@bancoistmeno.example", "reference_call", "Banco del Sur", 40, AskStatus.DECLINED, {"reason": "Travelling that week"}),
+    ("diego.mora@cafepacifico.example", "quote", "Tico Foods", 20, AskStatus.WITHDRAWN, {}),
+    ("carlos.mendez@agroexports-gt.example", "peer_review", "G2 spring campaign", 45, AskStatus.EXPIRED, {}),
+    ("carlos.mendez@agroexports-gt.example", "product_feedback", "Mobile SDK beta", 1, AskStatus.SENT, {}),
+    ("kenji.sato@sakuraretail.example", "site_visit", "Osaka Department Stores", 100, AskStatus.COMPLETED, {"outcome": AskOutcome.LOST}),
+]
+
+
+def _add_asks(admin) -> None:
+    """Asks in every state, and advocates at, near and below their limits, paused or away."""
+    now = utcnow()
+    for email, key, prospect, days_ago, status, extra in ASKS:
+        advocate = _current(email)
+        if advocate is None:  # someone replaced this demo person: leave them alone
+            continue
+        activity = db.session.scalar(select(ActivityType).where(ActivityType.key == key))
+        db.session.add(
+            Ask(
+                advocate=advocate,
+                activity_type=activity,
+                created_by_id=admin.id,
+                status=status,
+                prospect_company=prospect,
+                opportunity_id=f"OPP-{1000 + days_ago}",
+                deal_size=250000,
+                due_on=(now + timedelta(days=7 - days_ago)).date(),
+                notes="A 30-minute call about rollout and results.",
+                created_at=now - timedelta(days=days_ago),
+                decline_reason=extra.get("reason", ""),
+                outcome=extra.get("outcome"),
+                outcome_amount=extra.get("amount"),
+                completed_at=now - timedelta(days=days_ago - 5) if status is AskStatus.COMPLETED else None,
+            )
+        )
+    diego, kenji, maria = (
+        _current(email)
+        for email in ("diego.mora@cafepacifico.example", "kenji.sato@sakuraretail.example", "maria.lopez@bancoistmeno.example")
+    )
+    if diego:
+        diego.paused_until = (now + timedelta(days=30)).date()
+    if kenji:
+        db.session.add(Blackout(advocate_id=kenji.id, starts_on=now.date(), ends_on=(now + timedelta(days=10)).date(), note="Golden Week"))
+    if maria:
+        maria.quarter_limit = 2  # she chose fewer than the program's three
+    db.session.flush()
+
+
+def _current(email: str):
+    person = auth.find_user(email)
+    return nominations.current_advocate(person) if person else None
+
+
+def _add_reference_requests(admin, staff) -> None:
+    """A seller's open request that fits María López, and one the team could not fill."""
+    call = db.session.scalar(select(ActivityType).where(ActivityType.key == "reference_call"))
+    products = _ids(Term, ["Analytics Cloud", "Payments Gateway"])
+    finance = db.session.scalar(select(Term.id).where(Term.name == "Financial services"))
+    central = db.session.scalar(select(Region.id).where(Region.name == "Central America"))
+    healthcare = db.session.scalar(select(Term.id).where(Term.name == "Healthcare"))
+    apac = db.session.scalar(select(Region.id).where(Region.name == "APAC"))
+    today = utcnow().date()
+    references.create_request(
+        staff,
+        references.RequestDetails(
+            prospect_company="Banco Centroamericano", due_on=today + timedelta(days=10), activity_type_id=call.id,
+            how_many=2, opportunity_id="OPP-7781", deal_size=480000, product_ids=products, industry_id=finance,
+            region_id=central, notes="Their CIO wants to hear how fraud losses changed after go-live.",
+        ),
+    )
+    unfilled = references.create_request(
+        staff,
+        references.RequestDetails(
+            prospect_company="Pacific Care Hospitals", due_on=today + timedelta(days=5), activity_type_id=call.id,
+            how_many=1, product_ids=_ids(Term, ["Identity Suite"]), industry_id=healthcare, region_id=apac,
+        ),
+    )
+    item = db.session.scalar(
+        select(QueueItem).where(QueueItem.kind == QueueKind.REFERENCE_REQUEST, QueueItem.subject_id == unfilled.id)
+    )
+    approvals.decide(admin, item, False, "No healthcare advocates in APAC yet; we are recruiting.")

@@ -62,7 +62,8 @@ class ProfileFieldsForm(FlaskForm):
         self.time_zone.choices = [(tz, tz.replace("_", " ")) for tz in sorted(taxonomy.time_zones())]
         self.products.choices = [(t.id, t.name) for t in taxonomy.terms(TermKind.PRODUCT)]
         self.use_cases.choices = [(t.id, t.name) for t in taxonomy.terms(TermKind.USE_CASE)]
-        self.activity_types.choices = [(a.id, a.name) for a in taxonomy.activity_types()]
+        if "activity_types" in self:
+            self.activity_types.choices = [(a.id, a.name) for a in taxonomy.activity_types()]
 
     def to_profile(self) -> Profile:
         return Profile(
@@ -76,7 +77,7 @@ class ProfileFieldsForm(FlaskForm):
             story=(self.story.data or "").strip(),
             product_ids=list(self.products.data or []),
             use_case_ids=list(self.use_cases.data or []),
-            activity_type_ids=list(self.activity_types.data or []),
+            activity_type_ids=list(self.activity_types.data or []) if "activity_types" in self else [],
         )
 
     def fill_from(self, profile: Profile) -> None:
@@ -90,7 +91,8 @@ class ProfileFieldsForm(FlaskForm):
         self.story.data = profile.story
         self.products.data = profile.product_ids
         self.use_cases.data = profile.use_case_ids
-        self.activity_types.data = profile.activity_type_ids
+        if "activity_types" in self:
+            self.activity_types.data = profile.activity_type_ids
 
 
 # What each profile field is for, shown beside it (help in line with the task).

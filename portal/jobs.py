@@ -98,3 +98,14 @@ def send_weekly_digests() -> None:
     with app_context():
         notify.send_digests()
         commit()
+
+
+@huey.periodic_task(crontab(minute="30", hour="*"))
+def expire_overdue_asks() -> None:
+    """Hourly: asks nobody answered by their due date expire."""
+    from portal.database import commit
+    from portal.services import asks
+
+    with app_context():
+        asks.expire_overdue()
+        commit()

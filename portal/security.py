@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.database import db
@@ -53,13 +53,24 @@ def init_app(app: Flask) -> None:
         return response
 
 
+def _send_to_sign_in():
+    """Signed out: to the sign-in page and, after it, back. A form posted from a page whose
+    session had ended goes back to that page (the Referer), not to its POST-only address."""
+    if request.method in ("GET", "HEAD"):
+        return login_manager.unauthorized()
+    flash(login_manager.login_message, login_manager.login_message_category)
+    referrer = urlsplit(request.referrer or "")
+    back = safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else "")) if referrer.netloc == request.host else None
+    return redirect(url_for(login_manager.login_view, next=back))
+
+
 def require_role(*roles: Role) -> Callable[[], None]:
     """A ``before_request`` hook: signed-out visitors go to sign-in (and come back), the
     signed-in with another role get 403."""
 
     def check() -> None:
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
+            return _send_to_sign_in()
         if current_user.role not in roles:
             abort(403)
         return None
@@ -93,8 +104,6 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    from flask import url_for
-
     return url_for("admin.dashboard") if user.role is Role.ADMIN else url_for("advocate.home")
 
 

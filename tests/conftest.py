@@ -192,9 +192,11 @@ def db(app):
 
 
 @pytest.fixture
-def committed_db(app):
+def committed_db(app, request):
     """Real commits, for tests where several threads or processes must see the data
     (races). Every table is emptied afterwards."""
+    # With ``db`` too, every thread would share its one connection and nothing would race.
+    assert "db" not in request.fixturenames, "committed_db cannot be combined with db (or taxonomies)"
     yield _db
     _db.session.remove()
     with _db.engine.begin() as conn:

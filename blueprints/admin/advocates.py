@@ -7,7 +7,8 @@ from sqlalchemy.orm import selectinload
 from blueprints.admin import bp
 from blueprints.admin.forms import DirectoryFilterForm
 from portal.database import db
-from portal.models import Advocate, AdvocateStatus, AuditEvent, QueueItem
+from portal.models import Advocate, AdvocateStatus, Ask, AuditEvent, QueueItem
+from portal.services import asks as asks_service
 from portal.services import consent, directory, profiles
 
 PAGE_SIZE = 25
@@ -27,6 +28,8 @@ def advocates():
         region_ids=form.region.data or [],
         use_case_ids=form.use_case.data or [],
         activity_type_ids=form.activity.data or [],
+        available_now=bool(form.available.data),
+        usage=form.usage.data or "",
         stale=bool(form.stale.data),
         text=form.q.data or "",
     )
@@ -35,7 +38,13 @@ def advocates():
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return render_template(
-        "admin/advocates.html", form=form, page=page, filters=filters, args=args, is_stale=profiles.is_stale
+        "admin/advocates.html",
+        form=form,
+        page=page,
+        filters=filters,
+        args=args,
+        is_stale=profiles.is_stale,
+        request_id=request.args.get("request_id", type=int),
     )
 
 
@@ -74,4 +83,8 @@ def advocate_detail(advocate_id: int):
         history=consent.history(advocate),
         events=events,
         stale=profiles.is_stale(advocate),
+        asks=db.session.scalars(
+            select(Ask).where(Ask.advocate_id == advocate.id).order_by(Ask.created_at.desc()).limit(50)
+        ).all(),
+        usage=asks_service.usage(advocate),
     )

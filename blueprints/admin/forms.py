@@ -1,7 +1,17 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import MultiCheckboxField
 from portal.models import AdvocateStatus, QueueKind, TermKind
@@ -57,6 +67,16 @@ class DirectoryFilterForm(FlaskForm):
     region = SelectMultipleField("Region", coerce=int, validators=[Optional()])
     use_case = SelectMultipleField("Use cases (all of)", coerce=int, validators=[Optional()])
     activity = SelectMultipleField("Open to (all of)", coerce=int, validators=[Optional()])
+    available = BooleanField("Available now")
+    usage = SelectField(
+        "Usage",
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("over", "Over-used (at their limit two periods running)"),
+            SelectChoice("under", "Under-used (available, not asked in 90 days)"),
+        ],
+        validators=[Optional()],
+    )
     stale = BooleanField("Only profiles due for confirmation")
 
     def load_choices(self) -> None:
@@ -82,6 +102,7 @@ class TermForm(FlaskForm):
 class ActivityTypeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
     description = StringField("Description", validators=[Optional(), Length(max=500)])
+    weight = SelectField("Weight", choices=[SelectChoice("light", "Light"), SelectChoice("heavy", "Heavy")], validators=[DataRequired()])
 
 
 class RegionForm(FlaskForm):
@@ -97,3 +118,32 @@ class RegionForm(FlaskForm):
 
 
 TERM_KIND_SLUGS = {"products": TermKind.PRODUCT, "use-cases": TermKind.USE_CASE, "industries": TermKind.INDUSTRY}
+
+
+class AskForm(FlaskForm):
+    activity_type = SelectField("What you ask for", coerce=int, validators=[DataRequired("Choose what you ask for.")])
+    prospect_company = StringField("Prospect", validators=[DataRequired("Name the prospect."), Length(max=200)])
+    opportunity_id = StringField("Opportunity id (CRM)", validators=[Optional(), Length(max=100)])
+    deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")])
+    due_on = DateField("Answer needed by", validators=[DataRequired("Enter the date you need an answer by.")])
+    notes = TextAreaField("Notes for the advocate", validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+    override_reason = TextAreaField(
+        "Send anyway, because …", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+
+    def load_choices(self) -> None:
+        self.activity_type.choices = [(0, "Choose …")] + [(a.id, a.name) for a in taxonomy.activity_types()]
+
+
+class CompleteAskForm(FlaskForm):
+    outcome = SelectField("Outcome", choices=[SelectChoice("won", "Won"), SelectChoice("lost", "Lost"), SelectChoice("open", "Still open")],
+                          validators=[DataRequired("Choose the outcome.")])
+    outcome_amount = DecimalField("Amount influenced", places=2,
+                                  validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")])
+
+
+class ProgramSettingsForm(FlaskForm):
+    month_limit = IntegerField("Asks a month, at most", validators=[DataRequired("Enter a number."), NumberRange(min=1, max=31, message="Between 1 and 31.")])
+    quarter_limit = IntegerField("Asks a quarter, at most", validators=[DataRequired("Enter a number."), NumberRange(min=1, max=93, message="Between 1 and 93.")])
+    light_cooldown_days = IntegerField("Days of rest after a light ask", validators=[InputRequired("Enter a number."), NumberRange(min=0, max=365, message="Between 0 and 365.")])
+    heavy_cooldown_days = IntegerField("Days of rest after a heavy ask", validators=[InputRequired("Enter a number."), NumberRange(min=0, max=365, message="Between 0 and 365.")])

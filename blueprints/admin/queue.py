@@ -7,7 +7,7 @@ from blueprints.admin import bp
 from blueprints.admin.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
 from portal.database import commit, db, rollback
 from portal.extensions import htmx
-from portal.models import ProfileChange, QueueItem, QueueKind, QueueStatus
+from portal.models import ProfileChange, QueueItem, QueueKind, QueueStatus, ReferenceRequest
 from portal.services import approvals, consent, profiles
 from portal.services.errors import DomainError
 
@@ -65,16 +65,34 @@ def queue_item(item_id: int):
             flash(f"{item.kind.label} {'approved' if approve else 'rejected'}; the customer has been told.", "success")
             return redirect(url_for("admin.queue"))
     change = db.session.get(ProfileChange, item.subject_id) if item.kind is QueueKind.PROFILE_CHANGE else None
+    request_ = db.session.get(ReferenceRequest, item.subject_id) if item.kind is QueueKind.REFERENCE_REQUEST else None
     return render_template(
         "admin/queue_item.html",
         item=item,
         form=form,
         change_rows=profiles.describe_change(change) if change else None,
-        granted=consent.granted_purposes(item.advocate),
+        reference_request=request_,
+        search_args=_search_args(request_) if request_ else None,
+        granted=consent.granted_purposes(item.advocate) if item.advocate else set(),
         wording=consent.current_wording,
         is_overdue=approvals.is_overdue,
         open=item.status is QueueStatus.OPEN,
     ), 422 if form.errors else 200
+
+
+def _search_args(request_: ReferenceRequest) -> dict:
+    """The directory search that finds advocates for a seller's request."""
+    args = {
+        "product": request_.product_ids,
+        "activity": [request_.activity_type_id],
+        "available": "y",
+        "request_id": request_.id,  # carried to "Ask", which ties the ask to the request
+    }
+    if request_.industry_id:
+        args["industry"] = [request_.industry_id]
+    if request_.region_id:
+        args["region"] = [request_.region_id]
+    return args
 
 
 @bp.post("/queue/bulk")

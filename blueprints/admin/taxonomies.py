@@ -6,7 +6,7 @@ from flask_login import current_user
 from blueprints.admin import bp
 from blueprints.admin.forms import TERM_KIND_SLUGS, ActivityTypeForm, RegionForm, TermForm
 from portal.database import commit, db, rollback
-from portal.models import ActivityType, Region, Term, TermKind
+from portal.models import ActivityType, ActivityWeight, Region, Term, TermKind
 from portal.services import audit, taxonomy
 from portal.services.errors import DomainError
 
@@ -95,6 +95,7 @@ def edit_activity(activity_id: int):
     if form.validate_on_submit():
         activity.name = form.name.data.strip()
         activity.description = (form.description.data or "").strip()
+        activity.weight = ActivityWeight(form.weight.data)
         audit.record(current_user, "taxonomy.activity_edited", activity, f"Edited activity type “{activity.key}”")
         commit()
         flash(f"“{activity.name}” saved.", "success")

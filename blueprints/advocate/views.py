@@ -1,25 +1,27 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
+from sqlalchemy import select
 
 from blueprints.advocate import bp
 from blueprints.advocate.forms import (
+    AnswerAskForm,
+    BlackoutForm,
     ConsentForm,
+    ContactPreferencesForm,
     DeleteAccountForm,
     EmptyForm,
     JobChangeForm,
     NotificationPreferencesForm,
     ProfileForm,
 )
-from portal.database import commit, rollback
+from portal.database import commit, db, rollback
+from portal.extensions import htmx
 from portal.forms import PROFILE_HELP
-from portal.models import AdvocateStatus, ConsentPurpose, QueueItem, QueueStatus, Role
+from portal.models import Advocate, AdvocateStatus, Ask, AskStatus, ConsentPurpose, QueueItem, QueueStatus, Role
 from portal.security import role_required
-from portal.services import consent, nominations, notify, privacy, profiles
+from portal.services import asks, consent, nominations, notify, preferences, privacy, profiles, taxonomy
 from portal.services.errors import DomainError
 from portal.services.nominations import profile_of
-from portal.database import db
-from sqlalchemy import select
-from flask import jsonify
 
 
 def _advocate():
@@ -103,8 +105,10 @@ def profile():
         form.fill_from(profile_of(advocate))
         form.name.data = current_user.name
     elif form.validate():
+        profile = form.to_profile()
+        profile.activity_type_ids = [a.id for a in advocate.activity_types]  # set on /preferences
         try:
-            change = profiles.update_profile(current_user, advocate, form.name.data, form.to_profile())
+            change = profiles.update_profile(current_user, advocate, form.name.data, profile)
         except DomainError as exc:
             rollback()
             form[exc.field or "name"].errors.append(exc.message)
@@ -154,7 +158,10 @@ def confirm_profile():
 @role_required(Role.ADVOCATE)
 def answer_invitation():
     advocate = _advocate()
-    accept = request.form.get("answer") == "accept"
+    answer = request.form.get("answer")
+    if answer not in ("accept", "decline"):
+        abort(400)
+    accept = answer == "accept"
     try:
         if accept:
             nominations.confirm_invitation(current_user, advocate)
@@ -223,17 +230,154 @@ def confirm_job_change(token: str):
 # --- preferences and privacy ----------------------------------------------------------------
 
 
-@bp.route("/preferences", methods=["GET", "POST"])
+def _contact_form(advocate, formdata=None):
+    program = asks.settings()
+    form = ContactPreferencesForm(formdata=formdata, prefix="contact")
+    form.load_choices(taxonomy.activity_types(), program.month_limit, program.quarter_limit)
+    if formdata is None:
+        form.fill_from(preferences.preferences_of(advocate))
+    return form
+
+
+def _render_preferences(advocate, contact_form=None, email_form=None, blackout_form=None, status=200, saved=False):
+    context = dict(
+        advocate=advocate,
+        contact_form=contact_form or (_contact_form(advocate) if advocate else None),
+        email_form=email_form or NotificationPreferencesForm(data=current_user.email_preferences or {}),
+        blackout_form=blackout_form or BlackoutForm(formdata=None, prefix="blackout"),
+        blackouts=preferences.blackouts(advocate) if advocate else [],
+        usage=asks.usage(advocate) if advocate else None,
+        program=asks.settings(),
+        button=EmptyForm(),
+        saved=saved,
+    )
+    if htmx and contact_form is not None:
+        return render_template("advocate/_contact_preferences.html", **context), status
+    return render_template("advocate/preferences.html", **context), status
+
+
+@bp.get("/preferences", endpoint="preferences")
 @role_required(Role.ADVOCATE)
-def preferences():
-    current = current_user.email_preferences or {}
-    form = NotificationPreferencesForm(data=current) if request.method == "GET" else NotificationPreferencesForm()
+def preferences_page():
+    return _render_preferences(nominations.current_advocate(current_user))
+
+
+@bp.post("/preferences/contact")
+@role_required(Role.ADVOCATE)
+def save_contact_preferences():
+    advocate = _advocate()
+    form = _contact_form(advocate, request.form)
+    if form.validate():
+        try:
+            preferences.update(current_user, advocate, form.to_preferences())
+        except DomainError as exc:
+            rollback()
+            form[exc.field or "month_limit"].errors.append(exc.message)
+        else:
+            commit()
+            if not htmx:
+                flash("Your contact preferences are saved and apply to the next request.", "success")
+                return redirect(url_for("advocate.preferences"))
+            return _render_preferences(advocate, contact_form=_contact_form(advocate), saved=True)
+    return _render_preferences(advocate, contact_form=form, status=422)
+
+
+@bp.post("/preferences")
+@role_required(Role.ADVOCATE)
+def save_email_preferences():
+    form = NotificationPreferencesForm()
     if form.validate_on_submit():
         notify.set_preferences(current_user, form.choices())
         commit()
         flash("Your email preferences are saved.", "success")
-        return redirect(url_for("advocate.preferences"))
-    return render_template("advocate/preferences.html", form=form), 422 if form.errors else 200
+        return redirect(url_for("advocate.preferences") + "#email")
+    return _render_preferences(nominations.current_advocate(current_user), email_form=form, status=422)
+
+
+@bp.post("/preferences/blackouts")
+@role_required(Role.ADVOCATE)
+def add_blackout():
+    advocate = _advocate()
+    form = BlackoutForm(prefix="blackout")
+    if form.validate_on_submit():
+        try:
+            preferences.add_blackout(current_user, advocate, form.starts_on.data, form.ends_on.data, form.note.data or "")
+        except DomainError as exc:
+            rollback()
+            form[exc.field or "ends_on"].errors.append(exc.message)
+        else:
+            commit()
+            flash("Blackout added: nobody will ask you anything on those days.", "success")
+            return redirect(url_for("advocate.preferences") + "#blackouts")
+    return _render_preferences(advocate, blackout_form=form, status=422)
+
+
+@bp.post("/preferences/blackouts/<int:blackout_id>/delete")
+@role_required(Role.ADVOCATE)
+def remove_blackout(blackout_id: int):
+    try:
+        preferences.remove_blackout(current_user, _advocate(), blackout_id)
+    except DomainError:
+        abort(404)
+    commit()
+    flash("Blackout removed.", "success")
+    return redirect(url_for("advocate.preferences") + "#blackouts")
+
+
+# --- asks -----------------------------------------------------------------------------------
+
+
+def _my_ask(ask_id: int) -> Ask:
+    ask = db.get_or_404(Ask, ask_id)
+    if ask.advocate.user_id != current_user.id:
+        abort(404)  # another advocate's ask does not exist for this person
+    return ask
+
+
+@bp.get("/asks", endpoint="asks")
+@role_required(Role.ADVOCATE)
+def asks_page():
+    my_asks = db.session.scalars(
+        select(Ask)
+        .join(Advocate, Ask.advocate_id == Advocate.id)
+        .where(Advocate.user_id == current_user.id)
+        .order_by(Ask.created_at.desc())
+        .limit(100)
+    ).all()
+    advocate = nominations.current_advocate(current_user)
+    return render_template(
+        "advocate/asks.html",
+        open_asks=[a for a in my_asks if a.status is AskStatus.SENT],
+        other_asks=[a for a in my_asks if a.status is not AskStatus.SENT],
+        usage=asks.usage(advocate) if advocate else None,
+        form=AnswerAskForm(formdata=None),
+    )
+
+
+@bp.post("/asks/<int:ask_id>/answer")
+@role_required(Role.ADVOCATE)
+def answer_ask(ask_id: int):
+    ask = _my_ask(ask_id)
+    form = AnswerAskForm()
+    accept = request.form.get("answer") == "accept"
+    error = None
+    if form.validate_on_submit():
+        try:
+            asks.respond(current_user, ask, accept, form.reason.data or "")
+        except DomainError as exc:
+            rollback()
+            error = exc.message
+        else:
+            commit()
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if htmx:
+        return render_template("advocate/_ask.html", ask=ask, form=AnswerAskForm(formdata=None), error=error, answered=error is None)
+    if error:
+        flash(error, "error")
+    else:
+        flash("Thank you: your answer is sent to the advocacy team." if accept else "Understood: you have declined this request.", "success")
+    return redirect(url_for("advocate.asks"))
 
 
 @bp.get("/privacy")

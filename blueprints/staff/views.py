@@ -1,12 +1,13 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from blueprints.staff import bp
-from blueprints.staff.forms import NominateForm
+from blueprints.staff.forms import NominateForm, ReferenceRequestForm
 from portal.database import commit, db, rollback
-from portal.models import Account
-from portal.services import nominations
+from portal.models import Account, ReferenceRequest
+from portal.services import nominations, references
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
@@ -37,3 +38,38 @@ def nominate():
 def my_nominations():
     page = db.paginate(nominations.staff_nominations(current_user), per_page=PAGE_SIZE, error_out=False)
     return render_template("staff/nominations.html", page=page)
+
+
+@bp.route("/requests", methods=["GET", "POST"])
+def requests():
+    form = ReferenceRequestForm()
+    form.load_choices()
+    if form.validate_on_submit():
+        details = references.RequestDetails(
+            prospect_company=form.prospect_company.data,
+            due_on=form.due_on.data,
+            activity_type_id=form.activity_type.data,
+            how_many=form.how_many.data,
+            opportunity_id=form.opportunity_id.data or "",
+            deal_size=form.deal_size.data,
+            notes=form.notes.data or "",
+            product_ids=list(form.products.data or []),
+            industry_id=form.industry.data or None,
+            region_id=form.region.data or None,
+        )
+        try:
+            references.create_request(current_user, details)
+        except DomainError as exc:
+            rollback()
+            form[exc.field or "prospect_company"].errors.append(exc.message)
+        else:
+            commit()
+            flash("Your request is with the advocacy team. You can follow it below.", "success")
+            return redirect(url_for("staff.requests"))
+    page = db.paginate(
+        references.my_requests(current_user).options(selectinload(ReferenceRequest.asks)),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    return render_template("staff/requests.html", form=form, page=page), 422 if form.errors else 200
+

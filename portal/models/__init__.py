@@ -6,6 +6,7 @@ from portal.models.advocate import (
     Advocate,
     AdvocateStatus,
     ChangeStatus,
+    Channel,
     NominationSource,
     ProfileChange,
     Seniority,
@@ -13,17 +14,37 @@ from portal.models.advocate import (
     advocate_products,
     advocate_use_cases,
 )
+from portal.models.asks import (
+    COUNTING_STATUSES,
+    Ask,
+    AskOutcome,
+    AskStatus,
+    Blackout,
+    ProgramSettings,
+    ReferenceRequest,
+    RequestStatus,
+)
 from portal.models.audit import AuditEvent
 from portal.models.consent import Consent, ConsentChange, ConsentEvent, ConsentPurpose
 from portal.models.imports import ImportBatch, ImportStatus
 from portal.models.notification import Delivery, Notification, NotificationCategory
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
-from portal.models.taxonomy import ActivityType, Region, RegionCountry, Term, TermKind
+from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
 from portal.models.user import Role, User, normalise_email
 
 __all__ = [
+    "COUNTING_STATUSES",
     "CURRENT_STATUSES",
+    "ActivityWeight",
+    "Ask",
+    "AskOutcome",
+    "AskStatus",
+    "Blackout",
+    "Channel",
+    "ProgramSettings",
+    "ReferenceRequest",
+    "RequestStatus",
     "Account",
     "ActivityType",
     "Advocate",

@@ -22,6 +22,8 @@ class Account(db.Model):
     # ISO 3166-1 alpha-2 code of the account's headquarters.
     country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Reported by the customer-success system: an unhappy account is not asked for references.
+    at_risk: Mapped[bool] = mapped_column(default=False)
 
     industry: Mapped[Term | None] = relationship()
 

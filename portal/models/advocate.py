@@ -7,9 +7,9 @@ a new ``Advocate`` for the new account; the old one lapses together with its con
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import JSON, CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import db, enum_type, utcnow
@@ -45,6 +45,11 @@ class AdvocateStatus(enum.StrEnum):
 # A person has at most one current advocate record; lapsed and erased ones are history.
 CURRENT_STATUSES = tuple(s for s in AdvocateStatus if s not in (AdvocateStatus.LAPSED, AdvocateStatus.ERASED))
 _NOT_CURRENT = "status NOT IN ('lapsed', 'erased')"
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
 
 
 class NominationSource(enum.StrEnum):
@@ -101,6 +106,11 @@ class Advocate(db.Model):
             sqlite_where=text(_NOT_CURRENT),
             postgresql_where=text(_NOT_CURRENT),
         ),
+        CheckConstraint(
+            "(month_limit IS NULL OR month_limit >= 0) AND (quarter_limit IS NULL OR quarter_limit >= 0)",
+            name="limits_not_negative",
+        ),
+        CheckConstraint("contact_hours_start < contact_hours_end", name="contact_hours_ordered"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +131,18 @@ class Advocate(db.Model):
     languages: Mapped[list] = mapped_column(JSON, default=list)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     story: Mapped[str] = mapped_column(Text, default="")
+
+    # Contact preferences (SPEC §4). Limits are the advocate's own, never above the
+    # program's; None means the program default.
+    month_limit: Mapped[int | None]
+    quarter_limit: Mapped[int | None]
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    preferred_channel: Mapped[Channel] = mapped_column(enum_type(Channel, "channel"), default=Channel.EMAIL)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    # ISO weekdays (1 = Monday) and local hours [start, end) that suit calls.
+    contact_days: Mapped[list] = mapped_column(JSON, default=lambda: [1, 2, 3, 4, 5])
+    contact_hours_start: Mapped[int] = mapped_column(default=9)
+    contact_hours_end: Mapped[int] = mapped_column(default=17)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]  # when it reached the team's queue

@@ -17,6 +17,7 @@ class QueueKind(enum.StrEnum):
     NOMINATION = "nomination"
     INVITATION = "invitation"  # a staff-nominated or imported customer confirmed
     PROFILE_CHANGE = "profile_change"
+    REFERENCE_REQUEST = "reference_request"  # a seller needs references for a deal
 
     @property
     def label(self) -> str:
@@ -24,6 +25,7 @@ class QueueKind(enum.StrEnum):
             "nomination": "Self-nomination",
             "invitation": "Confirmed invitation",
             "profile_change": "Profile change",
+            "reference_request": "Reference request",
         }[self.value]
 
 
@@ -52,9 +54,11 @@ class QueueItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[QueueKind] = mapped_column(enum_type(QueueKind, "queue_kind"))
     # The row the decision is about, in the table the kind names (advocates for
-    # nominations and invitations, profile_changes for profile changes).
+    # nominations and invitations, profile_changes for profile changes, reference_requests
+    # for reference requests).
     subject_id: Mapped[int]
-    advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"), index=True)
+    # The advocate concerned; None for items about no one advocate (reference requests).
+    advocate_id: Mapped[int | None] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"), index=True)
     status: Mapped[QueueStatus] = mapped_column(enum_type(QueueStatus, "queue_status"), default=QueueStatus.OPEN)
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -62,5 +66,5 @@ class QueueItem(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
 
-    advocate: Mapped[Advocate] = relationship(lazy="joined", innerjoin=True)
+    advocate: Mapped[Advocate | None] = relationship(lazy="joined")
     decided_by: Mapped[User | None] = relationship()

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import db, enum_type
+from portal.models.consent import ConsentPurpose
 
 
 class TermKind(enum.StrEnum):
@@ -37,6 +38,13 @@ class Term(db.Model):
         return f"<Term {self.kind.value}:{self.name}>"
 
 
+class ActivityWeight(enum.StrEnum):
+    """Decides the cool-down after an ask of this type (program settings give the days)."""
+
+    LIGHT = "light"
+    HEAVY = "heavy"
+
+
 class ActivityType(db.Model):
     """Something an advocate can be asked to do (SPEC §4)."""
 
@@ -48,6 +56,9 @@ class ActivityType(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    weight: Mapped[ActivityWeight] = mapped_column(enum_type(ActivityWeight, "activity_weight"), default=ActivityWeight.LIGHT)
+    # The consent an ask of this type needs (None: it shares nothing about the advocate).
+    purpose: Mapped[ConsentPurpose | None] = mapped_column(enum_type(ConsentPurpose, "activity_purpose"))
 
 
 class Region(db.Model):

@@ -14,17 +14,18 @@ from flask import current_app
 from sqlalchemy import Select, select, update
 
 from portal.database import db, utcnow
-from portal.models import Advocate, NotificationCategory, QueueItem, QueueKind, QueueStatus, User
+from portal.models import Advocate, NotificationCategory, QueueItem, QueueKind, QueueStatus, Role, User
 from portal.services import audit
 from portal.services.errors import DomainError
 from portal.services.notify import notify
 
-Handler = Callable[[User, QueueItem, bool, str], str]
+# A handler applies the decision and returns who to tell, and what.
+Handler = Callable[[User, QueueItem, bool, str], tuple[User, str]]
 _HANDLERS: dict[QueueKind, Handler] = {}
 
 
 def handles(kind: QueueKind):
-    """Register ``func(actor, item, approve, reason) -> str`` (a line for the customer)."""
+    """Register ``func(actor, item, approve, reason) -> (person to tell, title)``."""
 
     def register(func: Handler) -> Handler:
         _HANDLERS[kind] = func
@@ -33,7 +34,7 @@ def handles(kind: QueueKind):
     return register
 
 
-def open_item(kind: QueueKind, advocate: Advocate, subject_id: int, summary: str = "") -> QueueItem:
+def open_item(kind: QueueKind, advocate: Advocate | None, subject_id: int, summary: str = "") -> QueueItem:
     item = QueueItem(kind=kind, advocate=advocate, subject_id=subject_id, summary=summary)
     db.session.add(item)
     db.session.flush()
@@ -49,24 +50,27 @@ def withdraw_open_items(advocate: Advocate, kind: QueueKind | None = None) -> No
 
 
 def decide(actor: User, item: QueueItem, approve: bool, reason: str = "") -> None:
+    """Decide an item once. All or nothing: when the kind's rules refuse, the item stays open."""
     reason = reason.strip()
     if not approve and not reason:
         raise DomainError("Give a reason: it is sent to the customer.", field="reason")
-    claimed = db.session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.OPEN)
-        .values(
-            status=QueueStatus.APPROVED if approve else QueueStatus.REJECTED,
-            decided_at=utcnow(),
-            decided_by_id=actor.id,
-            reason=reason,
+    with db.session.begin_nested():
+        claimed = db.session.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.OPEN)
+            .values(
+                status=QueueStatus.APPROVED if approve else QueueStatus.REJECTED,
+                decided_at=utcnow(),
+                decided_by_id=actor.id,
+                reason=reason,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        raise DomainError("This item has already been decided.")
+        if claimed.rowcount != 1:
+            raise DomainError("This item has already been decided.")
+        db.session.refresh(item)
+        recipient, title = _HANDLERS[item.kind](actor, item, approve, reason)
     db.session.refresh(item)
-    outcome = _HANDLERS[item.kind](actor, item, approve, reason)
     verb = "approved" if approve else "rejected"
     audit.record(
         actor,
@@ -76,9 +80,9 @@ def decide(actor: User, item: QueueItem, approve: bool, reason: str = "") -> Non
         advocate_id=item.advocate_id,
         reason=reason,
     )
-    title = outcome
     body = f"Reason from the advocacy team: {reason}" if reason else ""
-    notify(item.advocate.user, NotificationCategory.DECISIONS, title, body, link_endpoint="advocate.home")
+    link = "advocate.home" if recipient.role is Role.ADVOCATE else "staff.requests"
+    notify(recipient, NotificationCategory.DECISIONS, title, body, link_endpoint=link)
 
 
 @dataclass

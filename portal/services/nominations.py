@@ -336,7 +336,7 @@ def staff_nominations(actor: User):
 
 @approvals.handles(QueueKind.NOMINATION)
 @approvals.handles(QueueKind.INVITATION)
-def _decide_membership(actor: User, item, approve: bool, reason: str) -> str:
+def _decide_membership(actor: User, item, approve: bool, reason: str) -> tuple[User, str]:
     advocate = item.advocate
     if advocate.status is not AdvocateStatus.PENDING:
         raise DomainError(f"This advocate is {advocate.status.label.lower()}, not waiting for approval.")
@@ -346,7 +346,7 @@ def _decide_membership(actor: User, item, approve: bool, reason: str) -> str:
         advocate.status = AdvocateStatus.APPROVED
         advocate.last_confirmed_at = advocate.last_confirmed_at or now
         db.session.flush()
-        return "Welcome to the advocacy program: your membership is approved"
+        return advocate.user, "Welcome to the advocacy program: your membership is approved"
     advocate.status = AdvocateStatus.REJECTED
     db.session.flush()
-    return "Your nomination to the advocacy program was not accepted"
+    return advocate.user, "Your nomination to the advocacy program was not accepted"

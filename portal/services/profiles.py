@@ -111,7 +111,7 @@ def describe_change(change: ProfileChange) -> list[tuple[str, str, str]]:
 
 
 @approvals.handles(QueueKind.PROFILE_CHANGE)
-def _decide_change(actor: User, item, approve: bool, reason: str) -> str:
+def _decide_change(actor: User, item, approve: bool, reason: str) -> tuple[User, str]:
     change = db.session.get(ProfileChange, item.subject_id)
     if change is None or change.status is not ChangeStatus.PENDING:
         raise DomainError("This change is no longer waiting for a decision.")
@@ -122,10 +122,10 @@ def _decide_change(actor: User, item, approve: bool, reason: str) -> str:
         apply_profile(change.advocate, profile)
         change.status = ChangeStatus.APPROVED
         db.session.flush()
-        return "Your profile change is approved"
+        return change.advocate.user, "Your profile change is approved"
     change.status = ChangeStatus.REJECTED
     db.session.flush()
-    return "Your profile change was not approved"
+    return change.advocate.user, "Your profile change was not approved"
 
 
 # --- freshness ------------------------------------------------------------------------------
@@ -237,7 +237,9 @@ def move_to_company(actor: User, advocate: Advocate, company: str, job_title: st
     """History and points stay with the person; the old membership lapses with its consents;
     a new one for the new company goes through approval."""
     _own(actor, advocate)
-    account: Account = nominations.find_or_create_account(company, actor.email, advocate.industry_id, advocate.country)
+    # A sign-in address still at the old company's domain says nothing about the new company.
+    email = actor.email if nominations.email_domain(actor.email) != advocate.account.domain else ""
+    account: Account = nominations.find_or_create_account(company, email, advocate.industry_id, advocate.country)
     if account.id == advocate.account_id:
         raise DomainError("That is the company you are with now.", field="company")
     profile = profile_of(advocate)

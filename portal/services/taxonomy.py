@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.database import db
-from portal.models import ActivityType, Region, RegionCountry, Term, TermKind
+from portal.models import ActivityType, ActivityWeight, ConsentPurpose, Region, RegionCountry, Term, TermKind
 from portal.services import taxonomy_defaults as defaults
 from portal.services.errors import DomainError
 
@@ -189,8 +189,15 @@ def load_defaults() -> bool:
             added = True
     if not db.session.scalar(select(ActivityType.id).limit(1)):
         db.session.add_all(
-            ActivityType(key=key, name=name, description=description, sort_order=index)
-            for index, (key, name, description) in enumerate(defaults.ACTIVITY_TYPES)
+            ActivityType(
+                key=key,
+                name=name,
+                description=description,
+                sort_order=index,
+                weight=ActivityWeight(weight),
+                purpose=ConsentPurpose(purpose) if purpose else None,
+            )
+            for index, (key, name, description, weight, purpose) in enumerate(defaults.ACTIVITY_TYPES)
         )
         added = True
     if not db.session.scalar(select(Region.id).limit(1)):

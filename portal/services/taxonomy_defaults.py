@@ -30,20 +30,20 @@ INDUSTRIES = [
     "Transport and logistics",
 ]
 
-# key, name, description (SPEC §4)
+# key, name, description, weight (decides the cool-down), the consent it needs (SPEC §4)
 ACTIVITY_TYPES = [
-    ("reference_call", "Reference call", "A 30-minute call with a prospect considering the product."),
-    ("case_study", "Case study", "A written or video story of your results, reviewed by you before publication."),
-    ("quote", "Quote or testimonial", "A sentence or two about your experience, for web or print."),
-    ("logo", "Logo use", "Your company's logo on our website or in presentations."),
-    ("speaking", "Speaking", "A talk or panel at an event."),
-    ("webinar", "Webinar", "An online session with our team, about an hour."),
-    ("media", "Media or PR", "An interview with a journalist or a press release quote."),
-    ("analyst", "Analyst interview", "A conversation with an industry analyst firm."),
-    ("peer_review", "Peer review", "A review on a platform such as G2 or Gartner Peer Insights."),
-    ("advisory_board", "Advisory board", "Membership of a customer advisory board."),
-    ("site_visit", "Site visit", "Prospects visit your site to see the product in use."),
-    ("product_feedback", "Product feedback", "A survey, interview or early access to new features."),
+    ("reference_call", "Reference call", "A 30-minute call with a prospect considering the product.", "light", "reference_calls"),
+    ("case_study", "Case study", "A written or video story of your results, reviewed by you before publication.", "heavy", "case_study"),
+    ("quote", "Quote or testimonial", "A sentence or two about your experience, for web or print.", "light", "quote"),
+    ("logo", "Logo use", "Your company's logo on our website or in presentations.", "light", "logo"),
+    ("speaking", "Speaking", "A talk or panel at an event.", "heavy", "speaking"),
+    ("webinar", "Webinar", "An online session with our team, about an hour.", "heavy", "speaking"),
+    ("media", "Media or PR", "An interview with a journalist or a press release quote.", "heavy", "media"),
+    ("analyst", "Analyst interview", "A conversation with an industry analyst firm.", "heavy", "media"),
+    ("peer_review", "Peer review", "A review on a platform such as G2 or Gartner Peer Insights.", "light", "peer_review"),
+    ("advisory_board", "Advisory board", "Membership of a customer advisory board.", "light", "advisory_board"),
+    ("site_visit", "Site visit", "Prospects visit your site to see the product in use.", "heavy", "reference_calls"),
+    ("product_feedback", "Product feedback", "A survey, interview or early access to new features.", "light", None),
 ]
 
 # name, parent, ISO 3166-1 alpha-2 codes of the countries directly in it

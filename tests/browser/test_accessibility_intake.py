@@ -177,14 +177,14 @@ def admin_advocates_filtered(open, portal):
     page.get_by_label("Products (all of)").select_option(label="Analytics Cloud")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="Clear filters")).to_be_visible()
-    expect(page.get_by_role("link", name="Alex Advocate")).to_be_visible()
+    expect(page.get_by_role("link", name="Alex Advocate", exact=True)).to_be_visible()
     return page
 
 
 def admin_advocate_detail(open, portal):
     page = open(as_=ADMIN_EMAIL)
     page.goto("/admin/advocates?q=advocate%40example.com")
-    page.get_by_role("link", name="Alex Advocate").click()
+    page.get_by_role("link", name="Alex Advocate", exact=True).click()
     expect(page.get_by_role("heading", name="Alex Advocate", exact=True)).to_be_visible()
     page.get_by_text(re.compile(r"^Consent history")).click()
     return page

@@ -134,3 +134,12 @@ def test_signing_out_when_signed_out_is_harmless(client, db):
     response = client.post("/sign-out")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+def test_a_form_posted_after_the_session_ended_returns_to_its_page_after_sign_in(client):
+    """POST-only addresses are never a sign-in's `next` (that would end in a 405)."""
+    response = client.post("/profile/consent", headers={"Referer": "http://localhost/profile?tab=consent"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/profile?tab%3Dconsent"
+    response = client.post("/profile/consent", headers={"Referer": "https://evil.example/phish"})
+    assert response.headers["Location"] == "/sign-in"

@@ -106,7 +106,7 @@ def confirm_job_change(login_as):
 def preferences(login_as):
     w = world_as(login_as)
     return Change("/preferences", "/preferences", dict.fromkeys(["decisions", "requests", "programs", "reminders"], "off"),
-                  lambda: notify.delivery_for(fresh(w.owner.user), NotificationCategory.DECISIONS) is Delivery.OFF, None)
+                  lambda: notify.delivery_for(fresh(w.owner.user), NotificationCategory.DECISIONS) is Delivery.OFF, "/preferences")
 
 
 def delete_account(login_as):
@@ -178,7 +178,8 @@ def toggle_term(login_as):
 def edit_activity(login_as):
     w = world_as(login_as, "admin")
     action = f"/admin/taxonomies/activities/{w.activity_id}"
-    return Change("/admin/taxonomies", action, {f"activity-{w.activity_id}-name": "Renamed activity"},
+    return Change("/admin/taxonomies", action, {f"activity-{w.activity_id}-name": "Renamed activity",
+                                                 f"activity-{w.activity_id}-weight": "heavy"},
                   lambda: db.session.get(ActivityType, w.activity_id, populate_existing=True).name == "Renamed activity",
                   action)
 

@@ -1,0 +1,129 @@
+"""/admin/asks: sending asks to advocates (the rules decide), following them, and the
+program's contact rules."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.admin import bp
+from blueprints.admin.forms import AskForm, CompleteAskForm, ProgramSettingsForm
+from portal.database import commit, db, rollback
+from portal.models import ActivityType, Advocate, Ask, AskOutcome, AskStatus, ReferenceRequest
+from portal.services import asks, consent
+from portal.services.errors import DomainError
+
+PAGE_SIZE = 25
+
+
+@bp.get("/asks")
+def asks_list():
+    status = request.args.get("status", "")
+    query = select(Ask).order_by(Ask.created_at.desc(), Ask.id.desc())
+    if status in {s.value for s in AskStatus}:
+        query = query.where(Ask.status == AskStatus(status))
+    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/asks.html", page=page, status=status, statuses=list(AskStatus), program=asks.settings())
+
+
+@bp.route("/asks/new", methods=["GET", "POST"])
+def new_ask():
+    advocate = db.session.get(Advocate, request.values.get("advocate_id", type=int) or 0)
+    if advocate is None:
+        return render_template("admin/ask_new.html", advocate=None, form=None), 200 if request.method == "GET" else 422
+    form = AskForm()
+    form.load_choices()
+    reference_request = db.session.get(ReferenceRequest, request.values.get("request_id", type=int) or 0)
+    if reference_request is not None and request.method == "GET":
+        form.activity_type.data = reference_request.activity_type_id
+        form.prospect_company.data = reference_request.prospect_company
+        form.opportunity_id.data = reference_request.opportunity_id
+        form.deal_size.data = reference_request.deal_size
+        form.due_on.data = reference_request.due_on
+        form.notes.data = reference_request.notes
+    verdict = None
+    if form.validate_on_submit():
+        activity_type = db.session.get(ActivityType, form.activity_type.data)
+        context = asks.AskContext(
+            prospect_company=form.prospect_company.data,
+            due_on=form.due_on.data,
+            opportunity_id=form.opportunity_id.data or "",
+            deal_size=form.deal_size.data,
+            notes=form.notes.data or "",
+            reference_request_id=reference_request.id if reference_request else None,
+        )
+        try:
+            ask = asks.create_ask(current_user, advocate.id, activity_type, context, form.override_reason.data)
+        except asks.AskRefused as refused:
+            rollback()
+            verdict = refused.verdict
+        except DomainError as exc:
+            rollback()
+            form[exc.field if exc.field in form else "prospect_company"].errors.append(exc.message)
+        else:
+            commit()
+            flash(
+                f"Asked {advocate.user.name} for {activity_type.name}."
+                + (" Sent despite the rules; your reason is in the audit trail." if ask.override_reason else ""),
+                "success",
+            )
+            return redirect(url_for("admin.ask_detail", ask_id=ask.id))
+    return (
+        render_template(
+            "admin/ask_new.html",
+            advocate=advocate,
+            form=form,
+            verdict=verdict,
+            reference_request=reference_request,
+            usage=asks.usage(advocate),
+            granted=consent.granted_purposes(advocate),
+            wording=consent.current_wording,
+        ),
+        422 if (form.errors or verdict) else 200,
+    )
+
+
+@bp.route("/asks/<int:ask_id>", methods=["GET", "POST"])
+def ask_detail(ask_id: int):
+    ask = db.get_or_404(Ask, ask_id)
+    form = CompleteAskForm()
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "withdraw":
+                asks.withdraw(current_user, ask)
+            elif form.validate_on_submit():
+                asks.complete(current_user, ask, AskOutcome(form.outcome.data), form.outcome_amount.data)
+            else:
+                raise DomainError("Choose the outcome.", field="outcome")
+        except DomainError as exc:
+            rollback()
+            (form[exc.field] if exc.field in form else form.outcome).errors.append(exc.message)
+        else:
+            commit()
+            flash("Ask withdrawn; the advocate has been told." if action == "withdraw" else "Outcome recorded.", "success")
+            return redirect(url_for("admin.ask_detail", ask_id=ask.id))
+    return render_template("admin/ask_detail.html", ask=ask, form=form), 422 if form.errors else 200
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def program_settings():
+    program = asks.settings()
+    form = ProgramSettingsForm(obj=program)
+    if form.validate_on_submit():
+        try:
+            asks.update_settings(
+                current_user,
+                form.month_limit.data,
+                form.quarter_limit.data,
+                form.light_cooldown_days.data,
+                form.heavy_cooldown_days.data,
+            )
+        except DomainError as exc:
+            rollback()
+            form[exc.field or "month_limit"].errors.append(exc.message)
+        else:
+            commit()
+            flash("The contact rules are saved; they apply to the next ask.", "success")
+            return redirect(url_for("admin.program_settings"))
+    return render_template("admin/settings.html", form=form, activities=db.session.scalars(
+        select(ActivityType).order_by(ActivityType.sort_order)).all()), 422 if form.errors else 200
