@@ -1,6 +1,6 @@
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.advocate import bp
 from blueprints.advocate.forms import (
@@ -53,6 +53,12 @@ def home():
         granted=consent.granted_purposes(advocate) if advocate else set(),
         notifications=notify.unread(current_user),
         mark_read_form=EmptyForm(),
+        usage=asks.usage(advocate) if advocate is not None and advocate.status is AdvocateStatus.APPROVED else None,
+        waiting=db.session.scalar(
+            select(func.count(Ask.id)).where(Ask.advocate_id == advocate.id, Ask.status == AskStatus.SENT)
+        )
+        if advocate is not None
+        else 0,
     )
 
 
