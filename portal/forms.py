@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.models import Seniority, TermKind
 from portal.services import taxonomy
 from portal.services.nominations import Profile
+
+
+# Money columns are Numeric(14, 2): a larger amount cannot be stored (PostgreSQL refuses it).
+MAX_AMOUNT = Decimal("999999999999.99")
+amount_in_range = NumberRange(max=MAX_AMOUNT, message="Enter an amount below 1,000,000,000,000.")
 
 DEPARTMENTS = [
     "IT", "Engineering", "Finance", "Operations", "Sales", "Marketing", "Customer service",

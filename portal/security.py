@@ -38,6 +38,14 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
+    @app.before_request
+    def refuse_nul_bytes():
+        # No browser sends a NUL byte in a URL or a form field, and PostgreSQL cannot store
+        # one in text: such a request is forged and is refused before a view tries to save it.
+        values = [*request.args.items(multi=True), *request.form.items(multi=True)]
+        if any("\x00" in key or "\x00" in value for key, value in values):
+            abort(400)
+
     @app.after_request
     def set_security_headers(response):
         headers = response.headers

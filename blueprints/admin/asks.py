@@ -1,7 +1,7 @@
 """/admin/asks: sending asks to advocates (the rules decide), following them, and the
 program's contact rules."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,14 +25,23 @@ def asks_list():
     return render_template("admin/asks.html", page=page, status=status, statuses=list(AskStatus), program=asks.settings())
 
 
+def _record_or_404(model, name: str):
+    """The record an id in the URL or form names: one that names nothing, is not a number or
+    is out of the database's integer range is a 404, not a blank form or a crash."""
+    record_id = request.values.get(name, type=int)
+    if record_id is None or not 0 < record_id < 2**31:
+        abort(404)
+    return db.get_or_404(model, record_id)
+
+
 @bp.route("/asks/new", methods=["GET", "POST"])
 def new_ask():
-    advocate = db.session.get(Advocate, request.values.get("advocate_id", type=int) or 0)
-    if advocate is None:
+    if not request.values.get("advocate_id"):
         return render_template("admin/ask_new.html", advocate=None, form=None), 200 if request.method == "GET" else 422
+    advocate = _record_or_404(Advocate, "advocate_id")
     form = AskForm()
     form.load_choices()
-    reference_request = db.session.get(ReferenceRequest, request.values.get("request_id", type=int) or 0)
+    reference_request = _record_or_404(ReferenceRequest, "request_id") if request.values.get("request_id") else None
     if reference_request is not None and request.method == "GET":
         form.activity_type.data = reference_request.activity_type_id
         form.prospect_company.data = reference_request.prospect_company
@@ -86,18 +95,20 @@ def new_ask():
 def ask_detail(ask_id: int):
     ask = db.get_or_404(Ask, ask_id)
     form = CompleteAskForm()
-    if request.method == "POST":
-        action = request.form.get("action")
+    action = request.form.get("action")
+    # An invalid outcome form shows its own errors beside its fields (validate_on_submit is
+    # False on GET too).
+    if request.method == "POST" and (action == "withdraw" or form.validate_on_submit()):
         try:
             if action == "withdraw":
                 asks.withdraw(current_user, ask)
-            elif form.validate_on_submit():
-                asks.complete(current_user, ask, AskOutcome(form.outcome.data), form.outcome_amount.data)
             else:
-                raise DomainError("Choose the outcome.", field="outcome")
+                asks.complete(current_user, ask, AskOutcome(form.outcome.data), form.outcome_amount.data)
         except DomainError as exc:
             rollback()
-            (form[exc.field] if exc.field in form else form.outcome).errors.append(exc.message)
+            # Not validated on withdraw: a field's errors are still the empty tuple then.
+            field = form[exc.field] if exc.field in form else form.outcome
+            field.errors = [*field.errors, exc.message]
         else:
             commit()
             flash("Ask withdrawn; the advocate has been told." if action == "withdraw" else "Outcome recorded.", "success")

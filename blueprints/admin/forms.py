@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import MultiCheckboxField
+from portal.forms import MultiCheckboxField, amount_in_range
 from portal.models import AdvocateStatus, QueueKind, TermKind
 from portal.services import taxonomy
 
@@ -124,7 +124,7 @@ class AskForm(FlaskForm):
     activity_type = SelectField("What you ask for", coerce=int, validators=[DataRequired("Choose what you ask for.")])
     prospect_company = StringField("Prospect", validators=[DataRequired("Name the prospect."), Length(max=200)])
     opportunity_id = StringField("Opportunity id (CRM)", validators=[Optional(), Length(max=100)])
-    deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")])
+    deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more."), amount_in_range])
     due_on = DateField("Answer needed by", validators=[DataRequired("Enter the date you need an answer by.")])
     notes = TextAreaField("Notes for the advocate", validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
     override_reason = TextAreaField(
@@ -139,11 +139,11 @@ class CompleteAskForm(FlaskForm):
     outcome = SelectField("Outcome", choices=[SelectChoice("won", "Won"), SelectChoice("lost", "Lost"), SelectChoice("open", "Still open")],
                           validators=[DataRequired("Choose the outcome.")])
     outcome_amount = DecimalField("Amount influenced", places=2,
-                                  validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")])
+                                  validators=[Optional(), NumberRange(min=0, message="Enter 0 or more."), amount_in_range])
 
 
 class ProgramSettingsForm(FlaskForm):
-    month_limit = IntegerField("Asks a month, at most", validators=[DataRequired("Enter a number."), NumberRange(min=1, max=31, message="Between 1 and 31.")])
-    quarter_limit = IntegerField("Asks a quarter, at most", validators=[DataRequired("Enter a number."), NumberRange(min=1, max=93, message="Between 1 and 93.")])
+    month_limit = IntegerField("Asks a month, at most", validators=[InputRequired("Enter a number."), NumberRange(min=1, max=31, message="Between 1 and 31.")])
+    quarter_limit = IntegerField("Asks a quarter, at most", validators=[InputRequired("Enter a number."), NumberRange(min=1, max=93, message="Between 1 and 93.")])
     light_cooldown_days = IntegerField("Days of rest after a light ask", validators=[InputRequired("Enter a number."), NumberRange(min=0, max=365, message="Between 0 and 365.")])
     heavy_cooldown_days = IntegerField("Days of rest after a heavy ask", validators=[InputRequired("Enter a number."), NumberRange(min=0, max=365, message="Between 0 and 365.")])

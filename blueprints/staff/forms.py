@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import MultiCheckboxField, email_field
+from portal.forms import MultiCheckboxField, amount_in_range, email_field
 from portal.models import TermKind
 from portal.services import taxonomy
 
@@ -22,11 +22,11 @@ class NominateForm(FlaskForm):
 class ReferenceRequestForm(FlaskForm):
     prospect_company = StringField("Prospect", validators=[DataRequired("Name the prospect."), Length(max=200)])
     opportunity_id = StringField("Opportunity id (CRM)", validators=[Optional(), Length(max=100)])
-    deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")])
+    deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more."), amount_in_range])
     due_on = DateField("Needed by", validators=[DataRequired("Enter the date you need the references by.")])
     activity_type = SelectField("What the advocate should do", coerce=int, validators=[DataRequired("Choose an activity.")])
     how_many = IntegerField("How many advocates", default=1,
-                            validators=[DataRequired("Enter a number."), NumberRange(min=1, max=10, message="Between 1 and 10.")])
+                            validators=[InputRequired("Enter a number."), NumberRange(min=1, max=10, message="Between 1 and 10.")])
     products = MultiCheckboxField("Products the advocate should use (all of)", coerce=int, validators=[])
     industry = SelectField("Industry", coerce=int, validators=[Optional()])
     region = SelectField("Region", coerce=int, validators=[Optional()])

@@ -22,27 +22,10 @@ from tests.web.intake import (
     named,
     pending,
     profile_data,
+    refused,
     snapshot,
 )
 from tests.web.pages import find_form, parse
-
-
-def invalid_fields(html: str) -> set[str]:
-    """The ids of every field error on the page, without the ``-error`` suffix."""
-    return {
-        e.attrs["id"].removesuffix("-error")
-        for e in parse(html).elements
-        if "field-error" in e.attrs.get("class", "").split() and e.attrs.get("id")
-    }
-
-
-def refused(response, action: str | None, field: str, message: str, *, status: int = 422) -> None:
-    """The form came back with ``message`` beside ``field`` and beside no other field."""
-    assert response.status_code == status, response.text[:2000]
-    error = error_beside(response.text, action, field)
-    assert error is not None, f"no error beside {field!r}"
-    assert message in error
-    assert len(invalid_fields(response.text)) == 1, invalid_fields(response.text)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -14,6 +15,7 @@ from portal.database import utcnow
 from portal.models import (
     Advocate,
     AdvocateStatus,
+    AskStatus,
     ConsentPurpose,
     ImportBatch,
     NominationSource,
@@ -23,9 +25,11 @@ from portal.models import (
     Region,
     Term,
     TermKind,
+    User,
 )
 from portal.services import approvals, audit, consent, notify
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory, TermFactory
+from tests.web.asks import activity, askable, make_ask, make_blackout, make_request
 from tests.web.intake import named, pending, queries_to_render, region
 
 FEW, MANY = 3, 30
@@ -154,7 +158,108 @@ def queue_item(db, taxonomies) -> Scene:
     return Scene(AdminFactory(), f"/admin/queue/{item.id}", add)
 
 
-SCENES = [queue, directory, nominations, home, audit_trail, advocate_record, import_preview, taxonomy_lists, queue_item]
+# --- asks ---------------------------------------------------------------------------------
+
+
+def _ask_to(advocate, key="reference_call", status=AskStatus.SENT, **values):
+    return make_ask(advocate, key=key, status=status, ago=timedelta(days=next(_days)), **values)
+
+
+_days = itertools.count(1)
+_KEYS = itertools.cycle(["reference_call", "quote", "case_study", "peer_review"])
+_STATUSES = itertools.cycle([AskStatus.SENT, AskStatus.ACCEPTED, AskStatus.COMPLETED, AskStatus.DECLINED])
+
+
+def my_asks(db, taxonomies) -> Scene:
+    advocate = askable(AdvocateFactory())
+    advocate_id = advocate.id
+    admin_id = AdminFactory().id
+
+    def add(n):
+        advocate = db.session.get(Advocate, advocate_id)
+        for _ in range(n):
+            _ask_to(advocate, next(_KEYS), next(_STATUSES), created_by_id=admin_id)
+
+    return Scene(advocate.user, "/asks", add)
+
+
+def admin_asks(db, taxonomies) -> Scene:
+    def add(n):
+        for _ in range(n):
+            _ask_to(AdvocateFactory(), next(_KEYS), next(_STATUSES), created_by_id=AdminFactory().id,
+                    override_reason="Asked for by name")
+
+    return Scene(AdminFactory(), "/admin/asks", add)
+
+
+def preferences_page(db, taxonomies) -> Scene:
+    advocate = askable(AdvocateFactory())
+    advocate_id = advocate.id
+
+    def add(n):
+        advocate = db.session.get(Advocate, advocate_id)
+        for index in range(n):
+            make_blackout(advocate, start_in=index * 10)
+            _ask_to(advocate)
+
+    return Scene(advocate.user, "/preferences", add)
+
+
+def staff_requests(db, taxonomies) -> Scene:
+    staff = StaffFactory()
+    staff_id = staff.id
+
+    def add(n):
+        staff = db.session.get(User, staff_id)
+        for _ in range(n):
+            request = make_request(staff, prospect=f"Prospect {next(_days)}")
+            for status in (AskStatus.SENT, AskStatus.ACCEPTED):
+                _ask_to(AdvocateFactory(), status=status, reference_request_id=request.id)
+
+    return Scene(staff, "/staff/requests", add)
+
+
+def available_directory(db, taxonomies) -> Scene:
+    reference_call = activity()
+    central = named(Region, "Central America")
+
+    def add(n):
+        for index in range(n):
+            advocate = askable(AdvocateFactory(country="PA", products=[TermFactory()]))
+            _ask_to(advocate, next(_KEYS), next(_STATUSES))
+            make_blackout(advocate, start_in=index + 30)
+
+    return Scene(AdminFactory(), f"/admin/advocates?available=y&activity={reference_call.id}&region={central.id}", add)
+
+
+def advocate_record_asks(db, taxonomies) -> Scene:
+    advocate_id = askable(AdvocateFactory()).id
+
+    def add(n):
+        advocate = db.session.get(Advocate, advocate_id)
+        request = make_request(StaffFactory())
+        for _ in range(n):
+            _ask_to(advocate, next(_KEYS), next(_STATUSES), created_by_id=AdminFactory().id,
+                    override_reason="Asked for by name", reference_request_id=request.id)
+
+    return Scene(AdminFactory(), f"/admin/advocates/{advocate_id}", add)
+
+
+def ask_page(db, taxonomies) -> Scene:
+    advocate = askable(AdvocateFactory())
+    advocate_id = advocate.id
+    ask_id = _ask_to(advocate, created_by_id=AdminFactory().id).id
+
+    def add(n):
+        advocate = db.session.get(Advocate, advocate_id)
+        for _ in range(n):
+            _ask_to(advocate)
+
+    return Scene(AdminFactory(), f"/admin/asks/{ask_id}", add)
+
+
+SCENES = [queue, directory, nominations, home, audit_trail, advocate_record, import_preview, taxonomy_lists, queue_item,
+          my_asks, admin_asks, preferences_page, staff_requests, available_directory, advocate_record_asks, ask_page]
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.__name__ for s in SCENES])
