@@ -332,3 +332,16 @@ def axe_check(page: Page) -> None:
         + "\n".join(f"    {node['target']}" for node in v["nodes"])
         for v in problems
     )
+
+
+def check_page(page: Page, name: str) -> None:
+    """What every page must pass: axe-core, no sideways scrolling at its width, no table
+    hiding columns behind a scroll of its own; then a screenshot to look at."""
+    axe_check(page)
+    assert_no_horizontal_scroll(page)
+    hidden = page.evaluate(
+        "() => [...document.querySelectorAll('.table-wrap')]"
+        ".filter(t => t.scrollWidth > t.clientWidth).map(t => t.outerHTML.slice(0, 120))"
+    )
+    assert not hidden, f"tables wider than the screen: {hidden}"
+    screenshot(page, name)

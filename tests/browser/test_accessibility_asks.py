@@ -16,9 +16,7 @@ from tests.browser.conftest import (
     ADMIN_EMAIL,
     ADVOCATE_EMAIL,
     STAFF_EMAIL,
-    assert_no_horizontal_scroll,
-    axe_check,
-    screenshot,
+    check_page,
 )
 
 CARLOS_EMAIL = "carlos.mendez@agroexports-gt.example"  # an open ask, and an expired one
@@ -152,11 +150,4 @@ PAGES = [
 @pytest.mark.parametrize("visit", PAGES, ids=lambda visit: visit.__name__.replace("_", "-"))
 def test_asks_page_is_accessible(open_page, portal, visit, size):
     page = visit(lambda as_=None: open_page(size, as_=as_), portal)
-    axe_check(page)
-    assert_no_horizontal_scroll(page)
-    hidden = page.evaluate(
-        "() => [...document.querySelectorAll('.table-wrap')]"
-        ".filter(t => t.scrollWidth > t.clientWidth).map(t => t.outerHTML.slice(0, 120))"
-    )
-    assert not hidden, f"tables wider than the screen: {hidden}"
-    screenshot(page, f"asks-{visit.__name__.replace('_', '-')}-{size}")
+    check_page(page, f"asks-{visit.__name__.replace('_', '-')}-{size}")

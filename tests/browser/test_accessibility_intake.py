@@ -15,9 +15,7 @@ from tests.browser.conftest import (
     ADVOCATE_EMAIL,
     MAIL_TIMEOUT,
     STAFF_EMAIL,
-    assert_no_horizontal_scroll,
-    axe_check,
-    screenshot,
+    check_page,
 )
 
 PENDING_EMAIL = "priya.nair@blrsoftware.example"  # self-nominated, waiting (and overdue)
@@ -247,15 +245,7 @@ PAGES = [
 @pytest.mark.parametrize("visit", PAGES, ids=lambda visit: visit.__name__.replace("_", "-"))
 def test_intake_page_is_accessible(open_page, portal, visit, size):
     page = visit(lambda as_=None: open_page(size, as_=as_), portal)
-    axe_check(page)
-    assert_no_horizontal_scroll(page)
-    # Nor does any table hide columns behind a sideways scroll of its own.
-    hidden = page.evaluate(
-        "() => [...document.querySelectorAll('.table-wrap')]"
-        ".filter(t => t.scrollWidth > t.clientWidth).map(t => t.outerHTML.slice(0, 120))"
-    )
-    assert not hidden, f"tables wider than the screen: {hidden}"
-    screenshot(page, f"{visit.__name__.replace('_', '-')}-{size}")
+    check_page(page, f"{visit.__name__.replace('_', '-')}-{size}")
 
 
 # --- the keyboard ---------------------------------------------------------------------------
