@@ -29,6 +29,7 @@ from portal.models.consent import Consent, ConsentChange, ConsentEvent, ConsentP
 from portal.models.imports import ImportBatch, ImportStatus
 from portal.models.notification import Delivery, Notification, NotificationCategory
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
 from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
 from portal.models.user import Role, User, normalise_email
@@ -64,6 +65,8 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PointsEntry",
+    "PointsSource",
     "ProfileChange",
     "QueueItem",
     "QueueKind",
