@@ -18,6 +18,9 @@ class QueueKind(enum.StrEnum):
     INVITATION = "invitation"  # a staff-nominated or imported customer confirmed
     PROFILE_CHANGE = "profile_change"
     REFERENCE_REQUEST = "reference_request"  # a seller needs references for a deal
+    BOARD_APPLICATION = "board_application"  # an advocate applies for an advisory board seat
+    REVIEW_PROOF = "review_proof"  # proof of a review written in a peer-review campaign
+    REWARD_CLAIM = "reward_claim"  # a claimed reward that needs the team's approval
 
     @property
     def label(self) -> str:
@@ -26,6 +29,9 @@ class QueueKind(enum.StrEnum):
             "invitation": "Confirmed invitation",
             "profile_change": "Profile change",
             "reference_request": "Reference request",
+            "board_application": "Board application",
+            "review_proof": "Review proof",
+            "reward_claim": "Reward claim",
         }[self.value]
 
 
@@ -55,7 +61,7 @@ class QueueItem(db.Model):
     kind: Mapped[QueueKind] = mapped_column(enum_type(QueueKind, "queue_kind"))
     # The row the decision is about, in the table the kind names (advocates for
     # nominations and invitations, profile_changes for profile changes, reference_requests
-    # for reference requests).
+    # for reference requests, board_applications, review_proofs and reward_claims for those).
     subject_id: Mapped[int]
     # The advocate concerned; None for items about no one advocate (reference requests).
     advocate_id: Mapped[int | None] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"), index=True)
