@@ -1,6 +1,6 @@
 """Every model, imported here so that Alembic and the app see the whole schema."""
 
-from portal.models.account import Account
+from portal.models.account import Account, GiftPolicy
 from portal.models.advocate import (
     CURRENT_STATUSES,
     Advocate,
@@ -57,6 +57,7 @@ __all__ = [
     "ConsentEvent",
     "ConsentPurpose",
     "Delivery",
+    "GiftPolicy",
     "ImportBatch",
     "ImportStatus",
     "NominationSource",
