@@ -43,13 +43,15 @@ run: seed
 	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# Browser tests drive Debian's Chromium; Playwright's own browser download does not work here.
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work
+# here); PDFs need Pango for WeasyPrint.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! /sbin/ldconfig -p | grep -q libpangoft2-1.0; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else \
-	    echo "Chromium is not installed (sudo apt-get install chromium): browser tests will be skipped."; \
+	    echo "Missing system packages (sudo apt-get install $(SYSTEM_PACKAGES)): browser and PDF tests need them."; \
 	  fi; \
 	fi
 
