@@ -32,6 +32,7 @@ from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
 from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
+from portal.models.upload import Upload
 from portal.models.user import Role, User, normalise_email
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "Seniority",
     "Term",
     "TermKind",
+    "Upload",
     "User",
     "advocate_activity_types",
     "advocate_products",
