@@ -1,0 +1,259 @@
+"""Fill a database with a program of N advocates, through the portal's own models and
+migrations, in realistic proportions (see README.md beside this file).
+
+    .venv/bin/python bench/generate.py --advocates 10000 --database-url sqlite:////tmp/bench.sqlite3
+    .venv/bin/python bench/generate.py --advocates 100000 --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+The database must be empty (a new SQLite file, or a new PostgreSQL database: --create makes
+it). Rows go in with bulk INSERTs of the models' tables, in id order, so 100k advocates take
+minutes, not hours. The same --seed gives the same program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHUNK = 5000
+# The demo people the load run signs in as (ids are fixed: the first of each kind).
+BENCH_ADMIN = "bench-admin@example.com"
+BENCH_ADVOCATE = "bench-advocate@example.com"
+
+
+def chunks(rows, size=CHUNK):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Generator:
+    def __init__(self, n: int, seed: int):
+        self.n = n
+        self.rng = random.Random(seed)
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.counts: dict[str, int] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def insert(self, model_or_table, rows: list[dict]) -> None:
+        from sqlalchemy import insert
+
+        from portal.database import db
+
+        table = getattr(model_or_table, "__table__", model_or_table)
+        for part in chunks(rows):
+            db.session.execute(insert(table), part)
+        self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
+
+    def ago(self, max_days: int, min_days: int = 0) -> datetime:
+        return self.now - timedelta(days=self.rng.uniform(min_days, max_days))
+
+    # -- the program -------------------------------------------------------------------------
+
+    def run(self) -> dict[str, int]:
+        from sqlalchemy import select
+
+        from portal.database import commit, db
+        from portal.models import ActivityType, Region, RegionCountry, Term, TermKind
+        from portal.services import taxonomy
+
+        taxonomy.load_defaults()
+        commit()
+        self.products = db.session.scalars(select(Term.id).where(Term.kind == TermKind.PRODUCT)).all()
+        self.use_cases = db.session.scalars(select(Term.id).where(Term.kind == TermKind.USE_CASE)).all()
+        self.industries = db.session.scalars(select(Term.id).where(Term.kind == TermKind.INDUSTRY)).all()
+        self.activities = db.session.execute(select(ActivityType.id, ActivityType.purpose)).all()
+        self.countries = sorted(set(db.session.scalars(select(RegionCountry.country))))
+        self.regions = db.session.scalars(select(Region.id)).all()
+        self.team()
+        self.accounts()
+        self.advocates()
+        self.asks()
+        self.points()
+        commit()
+        return self.counts
+
+    def team(self) -> None:
+        from portal.models import Role, User
+
+        self.admin_id, self.staff_id = 1, 2
+        self.insert(
+            User,
+            [
+                dict(id=1, email=BENCH_ADMIN, name="Bench Admin", role=Role.ADMIN.value, active=True,
+                     sign_in_generation=0, created_at=self.now, email_preferences={}),
+                dict(id=2, email="bench-staff@example.com", name="Bench Seller", role=Role.STAFF.value, active=True,
+                     sign_in_generation=0, created_at=self.now, email_preferences={}),
+            ],
+        )
+
+    def accounts(self) -> None:
+        from portal.models import Account
+
+        self.account_ids = list(range(1, max(self.n // 20, 5) + 1))
+        self.insert(
+            Account,
+            [
+                dict(id=i, name=f"Customer {i} Ltd", domain=f"customer{i}.example",
+                     industry_id=self.rng.choice(self.industries), country=self.rng.choice(self.countries),
+                     created_at=self.ago(900, 400), at_risk=self.rng.random() < 0.03, gift_policy="allowed")
+                for i in self.account_ids
+            ],
+        )
+
+    def advocates(self) -> None:
+        from portal.models import (
+            Advocate,
+            Consent,
+            ConsentEvent,
+            ConsentPurpose,
+            QueueItem,
+            User,
+            advocate_activity_types,
+            advocate_products,
+            advocate_use_cases,
+        )
+
+        # Proportions of a program two years in: most approved, a live intake, some history.
+        statuses = (
+            ["approved"] * 78 + ["pending"] * 5 + ["unverified"] * 3 + ["invited"] * 5
+            + ["rejected"] * 3 + ["declined"] * 2 + ["lapsed"] * 2 + ["erased"] * 2
+        )
+        users, advocates, products, use_cases, activities, consents, events, queue = [], [], [], [], [], [], [], []
+        self.approved: list[tuple[int, int]] = []  # (advocate id, user id)
+        purposes = list(ConsentPurpose)
+        for i in range(1, self.n + 1):
+            user_id = i + 2
+            status = "approved" if i == 1 else self.rng.choice(statuses)
+            email = BENCH_ADVOCATE if i == 1 else f"advocate{i}@customer{(i % len(self.account_ids)) + 1}.example"
+            created = self.ago(730, 5)
+            users.append(dict(id=user_id, email=email, name=f"Advocate {i}", role="advocate", active=status != "erased",
+                              sign_in_generation=0, created_at=created, email_preferences={}))
+            advocates.append(dict(
+                id=i, user_id=user_id, account_id=(i % len(self.account_ids)) + 1, status=status,
+                source=self.rng.choice(["self", "self", "staff", "import"]), nomination_reason="",
+                job_title=self.rng.choice(["CFO", "Head of Operations", "IT Director", "Payments Lead", "CTO"]),
+                seniority=self.rng.choice(["manager", "director", "vp", "executive", "individual"]),
+                department="Operations", industry_id=self.rng.choice(self.industries),
+                country=self.rng.choice(self.countries), languages=["en"] + (["es"] if self.rng.random() < 0.3 else []),
+                time_zone=self.rng.choice(["UTC", "America/Panama", "Europe/Berlin", "Asia/Tokyo", "America/New_York"]),
+                story="We cut our close from ten days to four.", preferred_channel="email", phone="",
+                contact_days=[1, 2, 3, 4, 5], contact_hours_start=9, contact_hours_end=17,
+                paused_until=(self.now + timedelta(days=20)).date() if self.rng.random() < 0.04 else None,
+                created_at=created, submitted_at=created, decided_at=created + timedelta(days=3) if status in ("approved", "rejected") else None,
+                last_confirmed_at=self.ago(300) if status == "approved" else None,
+            ))
+            for term in self.rng.sample(self.products, self.rng.randint(1, 3)):
+                products.append(dict(advocate_id=i, term_id=term))
+            for term in self.rng.sample(self.use_cases, self.rng.randint(1, 2)):
+                use_cases.append(dict(advocate_id=i, term_id=term))
+            for activity, _purpose in self.rng.sample(self.activities, self.rng.randint(2, 6)):
+                activities.append(dict(advocate_id=i, activity_type_id=activity))
+            if status == "approved":
+                self.approved.append((i, user_id))
+                for purpose in self.rng.sample(purposes, self.rng.randint(3, len(purposes))):
+                    when = created + timedelta(days=1)
+                    consents.append(dict(advocate_id=i, purpose=purpose.value, granted=True, wording_version=1, updated_at=when))
+                    events.append(dict(advocate_id=i, purpose=purpose.value, change="granted", wording_version=1,
+                                       actor_id=user_id, created_at=when, context="profile"))
+            if status == "pending":
+                queue.append(dict(kind="nomination", subject_id=i, advocate_id=i, status="open",
+                                  summary=f"Advocate {i} joined", created_at=created, reason=""))
+        for model, rows in (
+            (User, users), (Advocate, advocates), (advocate_products, products), (advocate_use_cases, use_cases),
+            (advocate_activity_types, activities), (Consent, consents), (ConsentEvent, events), (QueueItem, queue),
+        ):
+            self.insert(model, rows)
+
+    def asks(self) -> None:
+        from portal.models import Ask
+
+        # A seller needs 2-3 references about three times a month; an advocate is asked a
+        # few times a quarter at most: about one ask per approved advocate per year.
+        rows = []
+        outcomes = ["won", "lost", "open"]
+        for advocate_id, _user in self.approved:
+            for _ in range(self.rng.choice([0, 1, 1, 2, 2, 3])):
+                created = self.ago(730, 1)
+                status = self.rng.choice(["completed", "completed", "accepted", "declined", "expired", "withdrawn"])
+                rows.append(dict(
+                    advocate_id=advocate_id, activity_type_id=self.rng.choice(self.activities)[0],
+                    created_by_id=self.admin_id, status=status, prospect_company=f"Prospect {self.rng.randint(1, 5000)}",
+                    opportunity_id=f"OPP-{self.rng.randint(1, 99999)}", deal_size=self.rng.choice([None, 25000, 120000, 480000]),
+                    due_on=(created + timedelta(days=14)).date(), notes="", created_at=created,
+                    responded_at=created + timedelta(days=2) if status != "expired" else None, decline_reason="",
+                    completed_at=created + timedelta(days=10) if status == "completed" else None,
+                    outcome=self.rng.choice(outcomes) if status == "completed" else None,
+                    outcome_amount=self.rng.choice([None, 50000, 250000]) if status == "completed" else None,
+                ))
+        rows.sort(key=lambda r: r["created_at"])
+        self.insert(Ask, rows)
+
+    def points(self) -> None:
+        from portal.models import PointsEntry
+
+        rows = []
+        for advocate_id, user_id in self.approved:
+            balance = 0
+            awards = [("nomination_approved", advocate_id, 100)]
+            awards += [("profile_confirmed", None, 20)] * self.rng.randint(0, 3)
+            awards += [("manual", None, self.rng.choice([10, 25, 50]))] * self.rng.randint(0, 2)
+            for source, source_id, value in awards:
+                balance += value
+                rows.append(dict(user_id=user_id, advocate_id=advocate_id, points=value, balance_after=balance,
+                                 source=source, source_id=source_id, reason="" if source != "manual" else "Spoke at a webinar",
+                                 created_at=self.ago(700)))
+        self.insert(PointsEntry, rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--advocates", type=int, required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--create", action="store_true", help="create the PostgreSQL database (dropping it first)")
+    args = parser.parse_args(argv)
+
+    if args.create and args.database_url.startswith("postgres"):
+        create_postgres_database(args.database_url)
+    os.environ["PORTAL_DATABASE_URL"] = args.database_url
+    os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
+    import flask_migrate
+
+    from portal import create_app
+
+    app = create_app({"JOBS_IMMEDIATE": True, "SMTP_HOST": ""})
+    started = time.monotonic()
+    with app.app_context():
+        flask_migrate.upgrade()
+        counts = Generator(args.advocates, args.seed).run()
+    elapsed = time.monotonic() - started
+    total = sum(counts.values())
+    print(f"generated {args.advocates} advocates, {total} rows in {elapsed:.0f} s")
+    for table, count in sorted(counts.items()):
+        print(f"  {table:28} {count:>10}")
+    return 0
+
+
+def create_postgres_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

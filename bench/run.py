@@ -1,0 +1,370 @@
+"""The load run: serves the portal and the reference app with gunicorn on 127.0.0.1, drives
+every measured page with wrk using signed-in sessions, counts each page's SQL queries, and
+prints a Markdown table (appended to bench/RESULTS.md with --record).
+
+    .venv/bin/python bench/run.py --database-url sqlite:////tmp/bench-1k.sqlite3 --label "1k SQLite"
+
+The database is one bench/generate.py filled. Only 127.0.0.1 is ever contacted; every wrk run
+is bounded by --duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import BENCH_ADMIN, BENCH_ADVOCATE  # noqa: E402
+
+SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    who: str | None  # "admin", "advocate" or None (signed out)
+    method: str = "GET"
+    body: str = ""  # for POST: the form, with {csrf} and {advocate_id} filled per request
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    queries: int | str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1] if sock.getsockname()[1] < 32768 else free_port_below()
+
+
+def free_port_below() -> int:
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def serve(app_path: str, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    return subprocess.Popen(
+        [str(gunicorn), "--no-control-socket", "--worker-class", "sync", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_path],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# --- sessions, pages and query counts (in process, same secret as the servers) ---------------
+
+
+class Portal:
+    def __init__(self, env: dict):
+        os.environ.update(env)
+        from portal import create_app
+
+        self.app = create_app({"SERVER_NAME": None})
+        # Each request below gets its own app context (and so a fresh g), as in production.
+        with self.app.app_context():
+            from portal.database import db
+
+            self.engine = db.engine
+
+    def user_id(self, email: str) -> int:
+        from sqlalchemy import select
+
+        from portal.database import db
+        from portal.models import User
+
+        with self.app.app_context():
+            return db.session.scalar(select(User.id).where(User.email == email))
+
+    def cookie_and_csrf(self, email: str) -> tuple[str, str]:
+        """A signed session cookie for ``email`` (as Flask-Login writes it at sign-in) and a
+        CSRF token that goes with it."""
+        from flask import session
+        from flask_wtf.csrf import generate_csrf
+
+        user_id = self.user_id(email)
+        with self.app.test_request_context():
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+            token = generate_csrf()
+            cookie = self.app.session_interface.get_signing_serializer(self.app).dumps(dict(session))
+        return f"{self.app.config['SESSION_COOKIE_NAME']}={cookie}", token
+
+    def ids(self) -> dict:
+        from sqlalchemy import select
+
+        from portal.database import db
+        from portal.models import ActivityType, Advocate, AdvocateStatus, Region, Term, TermKind
+
+        with self.app.app_context():
+            return self._ids()
+
+    def _ids(self) -> dict:
+        from sqlalchemy import select
+
+        from portal.database import db
+        from portal.models import ActivityType, Advocate, AdvocateStatus, Region, Term, TermKind
+
+        product = db.session.scalar(select(Term.id).where(Term.kind == TermKind.PRODUCT).order_by(Term.id))
+        industry = db.session.scalar(select(Term.id).where(Term.kind == TermKind.INDUSTRY).order_by(Term.id))
+        region = db.session.scalar(select(Region.id).where(Region.name == "Americas")) or db.session.scalar(select(Region.id))
+        call = db.session.scalar(select(ActivityType.id).where(ActivityType.key == "reference_call"))
+        approved = db.session.scalars(
+            select(Advocate.id).where(Advocate.status == AdvocateStatus.APPROVED).order_by(Advocate.id).limit(2000)
+        ).all()
+        return {"product": product, "industry": industry, "region": region, "call": call, "approved": approved}
+
+    def has_route(self, path: str) -> bool:
+        adapter = self.app.url_map.bind("localhost")
+        try:
+            adapter.match(path.split("?")[0], method="GET")
+        except Exception as exc:  # NotFound, or MethodNotAllowed for a POST-only rule
+            return type(exc).__name__ == "MethodNotAllowed"
+        return True
+
+    def count_queries(self, page: Page, cookie: str, csrf: str, advocate_id: int) -> int:
+        """Statements one request of ``page`` issues (after a first, warming request)."""
+        from sqlalchemy import event
+
+        client = self.app.test_client()
+        headers = dict(page.headers)
+        if cookie:
+            client.set_cookie(*cookie.split("=", 1))
+        counter = []
+
+        def count(*_args, **_kwargs):
+            counter.append(1)
+
+        def once():
+            if page.method == "POST":
+                body = page.body.format(csrf=csrf, advocate_id=advocate_id)
+                return client.post(page.path.format(advocate_id=advocate_id), data=body, headers=headers,
+                                   content_type="application/x-www-form-urlencoded")
+            return client.get(page.path, headers=headers)
+
+        once()
+        event.listen(self.engine, "before_cursor_execute", count)
+        try:
+            response = once()
+        finally:
+            event.remove(self.engine, "before_cursor_execute", count)
+        if response.status_code >= 500 or response.status_code in (400, 401, 403):
+            raise RuntimeError(f"{page.name} answered {response.status_code}")
+        return len(counter)
+
+
+def pages(ids: dict) -> list[Page]:
+    due = (date.today() + timedelta(days=10)).isoformat()
+    directory = f"/admin/advocates?product={ids['product']}&industry={ids['industry']}&region={ids['region']}"
+    return [
+        Page("/ (public)", "/", None),
+        Page("/home", "/home", "advocate"),
+        Page("/preferences", "/preferences", "advocate"),
+        Page("/rewards", "/rewards", "advocate"),
+        Page("/admin", "/admin", "admin"),
+        Page("/admin/advocates (3 filters)", directory, "admin"),
+        Page("/admin/queue", "/admin/queue", "admin"),
+        Page(
+            "POST /admin/asks/new",
+            "/admin/asks/new?advocate_id={advocate_id}",
+            "admin",
+            method="POST",
+            body=f"csrf_token={{csrf}}&advocate_id={{advocate_id}}&activity_type={ids['call']}"
+            f"&prospect_company=Bench+Prospect&due_on={due}",
+        ),
+    ]
+
+
+# --- wrk ------------------------------------------------------------------------------------
+
+LUA = """
+local ids = {{{ids}}}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local id = ids[(counter % #ids) + 1]
+  local path = string.gsub("{path}", "{{advocate_id}}", id)
+  local body = string.gsub("{body}", "{{advocate_id}}", id)
+  return wrk.format("{method}", path, {{["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
+end
+"""
+
+
+def parse_duration_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def run_wrk(url: str, page: Page, cookie: str, csrf: str, advocate_ids: list[int], duration: int, connections: int, tmp: Path) -> tuple[float, float, float, int]:
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "--timeout", "10s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    if page.method == "POST":
+        script = tmp / "post.lua"
+        script.write_text(
+            LUA.format(
+                ids=",".join(str(i) for i in advocate_ids),
+                path=page.path,
+                body=page.body.format(csrf=csrf, advocate_id="{advocate_id}"),
+                method=page.method,
+            )
+        )
+        command += ["-s", str(script)]
+    result = subprocess.run(command + [url + (page.path if page.method == "GET" else "/")], capture_output=True, text=True, timeout=duration + 60)
+    out = result.stdout
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk failed: {result.stderr or out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = parse_duration_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = parse_duration_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--label", required=True, help='e.g. "100k PostgreSQL"')
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, for both apps")
+    parser.add_argument("--only", help="measure only pages whose name contains this")
+    parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    env = dict(os.environ)
+    env.update(
+        PORTAL_ENV="production",
+        PORTAL_SECRET_KEY=SECRET_KEY,
+        PORTAL_DATABASE_URL=args.database_url,
+        PORTAL_INSTANCE_PATH=str(tmp),
+        PORTAL_SMTP_HOST="",
+    )
+    portal_port, reference_port = free_port_below(), free_port_below()
+    env["PORTAL_BASE_URL"] = f"http://127.0.0.1:{portal_port}"
+    servers = [
+        serve("wsgi:app", portal_port, env, args.workers, tmp / "portal.log"),
+        serve("bench.reference_app:app", reference_port, env, args.workers, tmp / "reference.log"),
+    ]
+    results: list[Result] = []
+    try:
+        wait_for(f"http://127.0.0.1:{portal_port}/healthz", servers[0])
+        wait_for(f"http://127.0.0.1:{reference_port}/constant", servers[1])
+        portal = Portal(env)
+        ids = portal.ids()
+        sessions = {"admin": portal.cookie_and_csrf(BENCH_ADMIN), "advocate": portal.cookie_and_csrf(BENCH_ADVOCATE), None: ("", "")}
+        reference = [Page("reference: constant", "/constant", None), Page("reference: 20-row table", "/table", None)]
+        for page in reference:
+            rps, p50, p99, bad = run_wrk(f"http://127.0.0.1:{reference_port}", page, "", "", [], args.duration, args.connections, tmp)
+            results.append(Result(page.name, rps, p50, p99, bad, 1 if "table" in page.name else 0))
+        for page in pages(ids):
+            if args.only and args.only not in page.name:
+                continue
+            if not portal.has_route(page.path.format(advocate_id=ids["approved"][0])):
+                print(f"skipping {page.name}: no such page in this version", file=sys.stderr)
+                continue
+            cookie, csrf = sessions[page.who]
+            queries = portal.count_queries(page, cookie, csrf, ids["approved"][-1])
+            rps, p50, p99, bad = run_wrk(f"http://127.0.0.1:{portal_port}", page, cookie, csrf, ids["approved"], args.duration, args.connections, tmp)
+            results.append(Result(page.name, rps, p50, p99, bad, queries))
+            print(f"{page.name}: {rps:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {queries} queries", file=sys.stderr)
+    finally:
+        for server in servers:
+            stop(server)
+    table = render(results, args)
+    print(table)
+    if args.record:
+        with (HERE / "RESULTS.md").open("a") as out:
+            out.write("\n" + table + "\n")
+    return 0
+
+
+def render(results: list[Result], args) -> str:
+    table_ref = next(r for r in results if r.name == "reference: 20-row table")
+    constant_ref = next(r for r in results if r.name == "reference: constant")
+    lines = [
+        f"### {args.label} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}; gunicorn "
+        f"{args.workers} sync workers per app, wrk 2 threads × {args.connections} connections × {args.duration} s per page.",
+        f"Command: `python bench/run.py --database-url <{args.database_url.split(':')[0]}> --label \"{args.label}\" "
+        f"--duration {args.duration} --connections {args.connections} --workers {args.workers}`",
+        "",
+        "| page | req/s | p50 ms | p99 ms | queries | vs constant | vs 20-row table | p99 vs table | non-2xx/3xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.queries} | "
+            f"{r.rps / constant_ref.rps:.0%} | {r.rps / table_ref.rps:.0%} | {r.p99_ms / table_ref.p99_ms:.1f}× | {r.non_2xx} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
