@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import MultiCheckboxField
@@ -16,7 +16,7 @@ class EmptyForm(FlaskForm):
 
 class CampaignForm(FlaskForm):
     name = StringField("Campaign name", validators=[DataRequired("Name the campaign."), Length(max=200)])
-    platform = SelectField("Review platform", choices=[(p.value, p.label) for p in ReviewPlatform],
+    platform = SelectField("Review platform", choices=[SelectChoice(p.value, p.label) for p in ReviewPlatform],
                            validators=[DataRequired("Choose the platform.")])
     review_url = StringField("Review page on the platform", validators=[DataRequired("Enter the review page's address."), Length(max=500)],
                              render_kw={"type": "url", "inputmode": "url"})

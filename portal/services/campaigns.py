@@ -393,10 +393,17 @@ def participation_for(user: User, campaign_id: int) -> CampaignParticipation | N
     )
 
 
+PROOFS_SHOWN = 20
+
+
 def proofs_of(participation: CampaignParticipation) -> list[ReviewProof]:
+    """The latest proofs sent for a participation (one counts; a few at most are rejected)."""
     return list(
         db.session.scalars(
-            select(ReviewProof).where(ReviewProof.participation_id == participation.id).order_by(ReviewProof.id.desc())
+            select(ReviewProof)
+            .where(ReviewProof.participation_id == participation.id)
+            .order_by(ReviewProof.id.desc())
+            .limit(PROOFS_SHOWN)
         )
     )
 
