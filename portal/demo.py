@@ -308,9 +308,11 @@ def seed_campaigns() -> None:
         return
     admin = auth.find_user("admin@example.com")
     today = utcnow().date()
-    people = {email: _current(email) for email in (
+    # Only people the demo made approved advocates (someone already there may be otherwise).
+    people = {email: advocate for email in (
         "advocate@example.com", "maria.lopez@bancoistmeno.example", "diego.mora@cafepacifico.example",
-        "kenji.sato@sakuraretail.example", "carlos.mendez@agroexports-gt.example")}
+        "kenji.sato@sakuraretail.example", "carlos.mendez@agroexports-gt.example")
+        if (advocate := _current(email)) is not None and advocate.status is AdvocateStatus.APPROVED}
 
     def screenshot(text: str) -> FileStorage:
         image = Image.new("RGB", (640, 360), (245, 247, 250))
@@ -320,7 +322,9 @@ def seed_campaigns() -> None:
         return FileStorage(io.BytesIO(buffer.getvalue()), filename="review-screenshot.png", content_type="image/png")
 
     def proof(email: str, campaign: Campaign, verify: bool | None, reason: str = "") -> None:
-        participation = campaigns.participation_for(people[email].user, campaign.id)
+        participation = campaigns.participation_for(people[email].user, campaign.id) if email in people else None
+        if participation is None:
+            return
         if participation.status is ParticipationStatus.INVITED:
             campaigns.join(people[email].user, participation)
         sent = campaigns.submit_proof(
@@ -365,6 +369,8 @@ def seed_campaigns() -> None:
         "carlos.mendez@agroexports-gt.example": "invited",
     }
     for email, state in states.items():
+        if email not in people:
+            continue
         joined_at = utcnow() - timedelta(days=70)
         participation = CampaignParticipation(
             campaign=ended, advocate=people[email], invited_at=joined_at - timedelta(days=2),

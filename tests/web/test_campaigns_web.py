@@ -33,7 +33,7 @@ from portal.services import campaigns, points
 from tests.factories import AccountFactory, AdminFactory, AdvocateFactory, CampaignFactory, StaffFactory
 from tests.services.helpers import count
 from tests.web.intake import MISSING_ID, error_beside, flashes, queries_to_render, refused, text_of
-from tests.web.pages import redirect_target
+from tests.web.pages import redirect_target, submit
 from tests.web.test_query_counts import FEW, MANY
 
 SIGN_IN, FORBIDDEN, NOT_FOUND, OK = "sign-in", 403, 404, 200
@@ -404,3 +404,31 @@ def test_a_campaign_page_sends_as_many_queries_for_30_rows_as_for_3(client, logi
     many = queries_to_render(client, path)
     repeated = {sql: n for sql, n in Counter(many).items() if n > Counter(few)[sql]}
     assert len(many) == len(few), f"{len(few)} queries for {FEW} rows, {len(many)} for {MANY}; growing: {repeated}"
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], indirect=True, ids=["csrf"])
+@pytest.mark.parametrize("who,page,action", [
+    ("advocate", "/campaigns/{campaign}", "/campaigns/{campaign}/join"),
+    ("admin", "/admin/campaigns/{campaign}", "/admin/campaigns/{campaign}/invite"),
+], ids=["join", "invite"])
+def test_state_changes_need_the_forms_token(client, login_as, db, who, page, action):
+    campaign = CampaignFactory()
+    advocate = AdvocateFactory()
+    participation = invite(advocate, campaign)
+    AdvocateFactory()  # someone to invite
+    commit()
+    login_as(advocate.user if who == "advocate" else AdminFactory())
+    page, action = page.format(campaign=campaign.id), action.format(campaign=campaign.id)
+    html = client.get(page).text
+    before = (count(CampaignParticipation), participation.status)
+
+    assert client.post(action).status_code == 400
+    db.session.refresh(participation)
+    assert (count(CampaignParticipation), participation.status) == before
+
+    assert submit(client, html, action).status_code == 302
+    db.session.refresh(participation)
+    assert (count(CampaignParticipation), participation.status) != before
