@@ -82,11 +82,12 @@ def send_proof(campaign_id: int):
             campaigns.submit_proof(current_user, participation, form.review_url.data or "", form.screenshot.data, form.note.data or "")
         except DomainError as exc:
             rollback()
-            target = form[exc.field] if exc.field in ("review_url", "screenshot") else None
-            if target is not None:
-                target.errors = [*target.errors, exc.message]
-            else:
-                form.form_errors.append(exc.message)
+            if exc.field not in ("review_url", "screenshot"):
+                # The state changed (proof already sent from another tab, campaign ended):
+                # the page shows the new state, the message says why.
+                flash(exc.message, "error")
+                return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+            form[exc.field].errors = [*form[exc.field].errors, exc.message]
             db.session.refresh(participation)
         else:
             commit()

@@ -432,3 +432,13 @@ def test_state_changes_need_the_forms_token(client, login_as, db, who, page, act
     assert submit(client, html, action).status_code == 302
     db.session.refresh(participation)
     assert (count(CampaignParticipation), participation.status) != before
+
+
+def test_proof_sent_twice_says_it_is_already_being_checked(client, login_as, joined):
+    login_as(joined.advocate.user)
+    assert post_proof(client, joined, None, url="https://www.g2.com/reviews/1").status_code == 302
+    response = post_proof(client, joined, None, url="https://www.g2.com/reviews/2")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "Your proof is already being checked" in " ".join(flashes(page))
+    assert count(ReviewProof) == 1
