@@ -122,6 +122,7 @@ def seed() -> str:
         _add_asks(admin)
     if db.session.scalar(select(ReferenceRequest.id).limit(1)) is None:
         _add_reference_requests(admin, staff)
+    seed_campaigns()
 
     # A fresh password each run, printed once: the demo never ships a known password.
     password = secrets.token_urlsafe(12)
@@ -287,3 +288,106 @@ def _add_reference_requests(admin, staff) -> None:
         select(QueueItem).where(QueueItem.kind == QueueKind.REFERENCE_REQUEST, QueueItem.subject_id == unfilled.id)
     )
     approvals.decide(admin, item, False, "No healthcare advocates in APAC yet; we are recruiting.")
+
+
+def seed_campaigns() -> None:
+    """Three review campaigns: one active (Alex Advocate invited, not joined yet), one nearly
+    at its target (Alex's proof waiting in the queue), one ended; proofs in every state."""
+    import io
+    from decimal import Decimal
+
+    from PIL import Image, ImageDraw
+    from werkzeug.datastructures import FileStorage
+
+    from portal.models import (
+        Campaign, CampaignParticipation, Incentive, ParticipationStatus, PointsSource, ProofStatus, ReviewPlatform, ReviewProof,
+    )
+    from portal.services import campaigns, points
+
+    if db.session.scalar(select(Campaign.id).limit(1)) is not None:
+        return
+    admin = auth.find_user("admin@example.com")
+    today = utcnow().date()
+    # Only people the demo made approved advocates (someone already there may be otherwise).
+    people = {email: advocate for email in (
+        "advocate@example.com", "maria.lopez@bancoistmeno.example", "diego.mora@cafepacifico.example",
+        "kenji.sato@sakuraretail.example", "carlos.mendez@agroexports-gt.example")
+        if (advocate := _current(email)) is not None and advocate.status is AdvocateStatus.APPROVED}
+
+    def screenshot(text: str) -> FileStorage:
+        image = Image.new("RGB", (640, 360), (245, 247, 250))
+        ImageDraw.Draw(image).text((24, 24), text, fill=(20, 40, 80))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return FileStorage(io.BytesIO(buffer.getvalue()), filename="review-screenshot.png", content_type="image/png")
+
+    def proof(email: str, campaign: Campaign, verify: bool | None, reason: str = "") -> None:
+        participation = campaigns.participation_for(people[email].user, campaign.id) if email in people else None
+        if participation is None:
+            return
+        if participation.status is ParticipationStatus.INVITED:
+            campaigns.join(people[email].user, participation)
+        sent = campaigns.submit_proof(
+            people[email].user, participation, f"https://www.example-reviews.test/{campaign.platform.value}/{participation.id}",
+            screenshot(f"My review of {campaign.name}"),
+        )
+        if verify is not None:
+            item = db.session.scalar(select(QueueItem).where(QueueItem.kind == QueueKind.REVIEW_PROOF, QueueItem.subject_id == sent.id))
+            approvals.decide(admin, item, verify, reason)
+
+    analytics = _ids(Term, ["Analytics Cloud"])
+    active = campaigns.save_campaign(admin, None, campaigns.CampaignDetails(
+        name="G2 winter reviews: Analytics Cloud", platform=ReviewPlatform.G2,
+        review_url="https://www.g2.com/products/analytics-cloud/take_survey", starts_on=today - timedelta(days=7),
+        ends_on=today + timedelta(days=45), target_count=12, points_per_review=150, gift_value=Decimal("25.00"),
+        instructions="Tell other buyers what you use Analytics Cloud for, what works and what does not.\n"
+                     "It takes about 15 minutes. Use your work email so G2 can validate you.",
+        product_ids=analytics))
+    campaigns.invite(admin, active)
+    proof("maria.lopez@bancoistmeno.example", active, False, "The screenshot shows the review form, not the published review: please send it again once G2 publishes it.")
+
+    nearly = campaigns.save_campaign(admin, None, campaigns.CampaignDetails(
+        name="Gartner Peer Insights: share your experience", platform=ReviewPlatform.GARTNER,
+        review_url="https://www.gartner.com/reviews/market/analytics/vendor/example", starts_on=today - timedelta(days=30),
+        ends_on=today + timedelta(days=10), target_count=5, points_per_review=200, gift_value=Decimal("25.00"),
+        instructions="Gartner verifies every reviewer; the review stays anonymous to us."))
+    campaigns.invite(admin, nearly)
+    for email in ("maria.lopez@bancoistmeno.example", "diego.mora@cafepacifico.example",
+                  "kenji.sato@sakuraretail.example", "carlos.mendez@agroexports-gt.example"):
+        proof(email, nearly, True)
+    proof("advocate@example.com", nearly, None)  # waiting in the queue
+
+    ended = campaigns.save_campaign(admin, None, campaigns.CampaignDetails(
+        name="TrustRadius autumn reviews", platform=ReviewPlatform.TRUSTRADIUS,
+        review_url="https://www.trustradius.com/products/example/reviews", starts_on=today - timedelta(days=80),
+        ends_on=today - timedelta(days=20), target_count=8, points_per_review=100))
+    # An ended campaign takes no invitations or proof any more: its history is written directly.
+    states = {
+        "maria.lopez@bancoistmeno.example": ProofStatus.VERIFIED,
+        "diego.mora@cafepacifico.example": ProofStatus.REJECTED,
+        "kenji.sato@sakuraretail.example": None,
+        "carlos.mendez@agroexports-gt.example": "invited",
+    }
+    for email, state in states.items():
+        if email not in people:
+            continue
+        joined_at = utcnow() - timedelta(days=70)
+        participation = CampaignParticipation(
+            campaign=ended, advocate=people[email], invited_at=joined_at - timedelta(days=2),
+            joined_at=None if state == "invited" else joined_at, incentive=Incentive.NONE,
+            status={ProofStatus.VERIFIED: ParticipationStatus.VERIFIED, ProofStatus.REJECTED: ParticipationStatus.REJECTED,
+                    None: ParticipationStatus.JOINED, "invited": ParticipationStatus.INVITED}[state],
+        )
+        db.session.add(participation)
+        if isinstance(state, ProofStatus):
+            history = ReviewProof(
+                participation=participation, review_url="https://www.trustradius.com/reviews/example-2026",
+                status=state, submitted_at=joined_at + timedelta(days=3), decided_at=joined_at + timedelta(days=5),
+                reason="" if state is ProofStatus.VERIFIED else "This review is about another product.",
+            )
+            db.session.add(history)
+            db.session.flush()
+            if state is ProofStatus.VERIFIED:
+                points.award(people[email], PointsSource.REVIEW_VERIFIED, history.id, points=ended.points_per_review,
+                             actor=admin, reason=f"Verified TrustRadius review: {ended.name}")
+    db.session.flush()

@@ -102,3 +102,28 @@ class AdvocateFactory(BaseFactory):
     country = "PA"
     time_zone = "America/Panama"
     last_confirmed_at = factory.LazyFunction(utcnow)
+
+
+# --- review campaigns -----------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from portal.models import Campaign, ReviewPlatform  # noqa: E402
+
+
+class CampaignFactory(BaseFactory):
+    """An active G2 campaign inviting everyone (no criteria)."""
+
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Review campaign {n}")
+    platform = ReviewPlatform.G2
+    review_url = "https://www.g2.com/products/example/take_survey"
+    starts_on = factory.LazyFunction(lambda: utcnow().date() - timedelta(days=3))
+    ends_on = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=30))
+    target_count = 10
+    points_per_review = 150
+    gift_value = Decimal("25.00")
+    instructions = "Write about what you use the product for."

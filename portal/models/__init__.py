@@ -25,6 +25,16 @@ from portal.models.asks import (
     RequestStatus,
 )
 from portal.models.audit import AuditEvent
+from portal.models.campaigns import (
+    Campaign,
+    CampaignParticipation,
+    Incentive,
+    ParticipationStatus,
+    PlatformIncentiveCap,
+    ProofStatus,
+    ReviewPlatform,
+    ReviewProof,
+)
 from portal.models.consent import Consent, ConsentChange, ConsentEvent, ConsentPurpose
 from portal.models.imports import ImportBatch, ImportStatus
 from portal.models.notification import Delivery, Notification, NotificationCategory
@@ -85,4 +95,12 @@ __all__ = [
     "advocate_products",
     "advocate_use_cases",
     "normalise_email",
+    "Campaign",
+    "CampaignParticipation",
+    "Incentive",
+    "ParticipationStatus",
+    "PlatformIncentiveCap",
+    "ProofStatus",
+    "ReviewPlatform",
+    "ReviewProof",
 ]

@@ -17,7 +17,7 @@ from portal.models import (
     QueueItem,
     User,
 )
-from portal.services import approvals, audit, consent
+from portal.services import approvals, audit, campaigns, consent
 from portal.services.errors import DomainError
 from portal.services.taxonomy import country_names
 
@@ -102,6 +102,7 @@ def export_data(user: User) -> dict:
         ]
         if advocate_ids
         else [],
+        "review_campaigns": campaigns.export_for(advocate_ids),
         "notifications": [
             {"title": n.title, "body": n.body, "at": _iso(n.created_at), "read_at": _iso(n.read_at)}
             for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))
@@ -122,6 +123,7 @@ def erase_account(actor: User, user: User) -> None:
     if user.is_team:
         raise DomainError("Team accounts are closed by an admin.")
     email = user.email
+    campaigns.erase_for(list(db.session.scalars(select(Advocate.id).where(Advocate.user_id == user.id))))
     for advocate in db.session.scalars(select(Advocate).where(Advocate.user_id == user.id)):
         if advocate.is_current:
             consent.end_all(advocate, ConsentChange.ERASED, None, "account deleted")
