@@ -463,3 +463,21 @@ def test_acceptances_at_once_for_the_last_seat_exactly_one_succeeds(app, committ
         select(func.count(BoardSeat.id)).where(BoardSeat.board_id == board.id, BoardSeat.status == SeatStatus.MEMBER)
     ) == 1
     assert db.session.scalar(select(func.count(QueueItem.id)).where(QueueItem.status == QueueStatus.OPEN)) == 7
+
+
+def test_the_hourly_job_runs_reminders_offers_renewals_and_term_ends(db):
+    from portal import jobs
+
+    board = BoardFactory(seat_count=1)
+    seat = member(board)
+    waiting = waitlisted(board)
+    seat.term_starts_on = utcnow().date() - timedelta(days=400)
+    seat.term_ends_on = utcnow().date() - timedelta(days=1)
+    m = meeting(board, utcnow() + timedelta(hours=20), now=utcnow())
+    jobs.run_advisory_boards.call_local()
+    assert fresh_status(seat) is SeatStatus.ENDED and fresh_status(waiting) is SeatStatus.OFFERED
+    assert db.session.get(type(m), m.id, populate_existing=True).reminded_at is not None
+
+
+def fresh_status(seat):
+    return db.session.get(BoardSeat, seat.id, populate_existing=True).status
