@@ -66,6 +66,7 @@ def _render_board(board: Board, form: ApplyForm | None = None, status: int = 200
         active=active,
         counts=boards.seat_counts([board.id])[board.id],
         refusals=[] if active else boards.refusals(advocate, board),
+        consent_refusals=[boards.NO_CONSENT],
         form=form or ApplyForm(formdata=None),
         button=EmptyForm(),
         meetings=meetings,

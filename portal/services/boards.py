@@ -152,6 +152,11 @@ def seat_counts(board_ids: list[int]) -> dict[int, SeatCounts]:
 
 # --- eligibility and applying ----------------------------------------------------------------
 
+NO_CONSENT = (
+    "You have not agreed to advisory-board contact: the team needs it to invite you and to share "
+    "your profile with the other members. You can agree under Consent on your profile."
+)
+
 
 def refusals(advocate: Advocate | None, board: Board) -> list[str]:
     """Why this advocate may not apply to this board (empty: they may)."""
@@ -161,10 +166,7 @@ def refusals(advocate: Advocate | None, board: Board) -> list[str]:
     if not board.open_for_applications:
         reasons.append("This board is not taking applications at the moment.")
     if not consent.has_consent(advocate, ConsentPurpose.ADVISORY_BOARD):
-        reasons.append(
-            "You have not agreed to advisory-board contact: the team needs it to invite you and to share "
-            "your profile with the other members. You can agree under Consent on your profile."
-        )
+        reasons.append(NO_CONSENT)
     if not meets_criteria(advocate, board):
         reasons.append("Your profile does not match who this board is for (see Who can apply).")
     return reasons
