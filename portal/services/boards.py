@@ -463,16 +463,22 @@ def schedule_meeting(actor: User, board: Board, details: MeetingDetails, now: da
     db.session.add(meeting)
     db.session.flush()
     audit.record(actor, "board.meeting_scheduled", meeting, f"Scheduled {meeting.title} for {board.name}")
-    for seat in members(board):
-        notify(
-            seat.advocate.user,
-            NotificationCategory.PROGRAMS,
-            f"Invitation: {meeting.title} ({board.name})",
-            f"{format_local(meeting.starts_at, seat.advocate.time_zone)}. {where(meeting)}. Please tell us whether you can come.",
-            link_endpoint="boards.board",
-            board_id=board.id,
-        )
+    _tell_members(meeting, f"Invitation: {meeting.title} ({board.name})", "Please tell us whether you can come.")
     return meeting
+
+
+def _tell_members(meeting: BoardMeeting, title: str, closing: str = "", skip: set[int] = frozenset()) -> int:
+    """Each member (but those in ``skip``) hears of the meeting at their own local time."""
+    told = 0
+    for seat in members(meeting.board):
+        if seat.id in skip:
+            continue
+        when = format_local(meeting.starts_at, seat.advocate.time_zone)
+        body = " ".join(part for part in (f"{when}.", f"{where(meeting)}.", closing) if part)
+        notify(seat.advocate.user, NotificationCategory.PROGRAMS, title, body,
+               link_endpoint="boards.board", board_id=meeting.board_id)
+        told += 1
+    return told
 
 
 def where(meeting: BoardMeeting) -> str:
@@ -505,18 +511,7 @@ def send_meeting_reminders(now: datetime | None = None) -> int:
                 select(MeetingResponse.seat_id).where(MeetingResponse.meeting_id == meeting.id, MeetingResponse.rsvp == Rsvp.NO)
             )
         )
-        for seat in members(meeting.board):
-            if seat.id in declined:
-                continue
-            notify(
-                seat.advocate.user,
-                NotificationCategory.PROGRAMS,
-                f"Tomorrow: {meeting.title} ({meeting.board.name})",
-                f"{format_local(meeting.starts_at, seat.advocate.time_zone)}. {where(meeting)}.",
-                link_endpoint="boards.board",
-                board_id=meeting.board_id,
-            )
-            sent += 1
+        sent += _tell_members(meeting, f"Tomorrow: {meeting.title} ({meeting.board.name})", skip=declined)
     db.session.flush()
     return sent
 
