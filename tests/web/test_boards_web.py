@@ -281,6 +281,7 @@ def test_the_queue_item_shows_the_application_and_waitlists_it(client, db, login
     response = submit(client, page.text, None, to=path, decision="waitlist")
     assert response.status_code == 302
     assert fresh(seat).status is SeatStatus.WAITLISTED and fresh(item_for(seat)).status is QueueStatus.DEFERRED
+    assert "Decided: <strong>waitlisted</strong>" in client.get(path).text
     assert seat.advocate.user.name in client.get(f"/admin/boards/{board.id}").text
 
 
@@ -439,7 +440,21 @@ def _scene_attendance():
     return AdminFactory(), f"/admin/boards/meetings/{meeting_id}", add
 
 
+def _scene_queue_item():
+    board_id = BoardFactory(seat_count=100).id
+    seat = applied(db.session.get(Board, board_id))
+
+    def add(n):
+        board = db.session.get(Board, board_id)
+        for _ in range(n):
+            member(board)
+            waitlisted(board)
+
+    return AdminFactory(), f"/admin/queue/{item_for(seat).id}", add
+
+
 SCENES = {
+    "queue_item": _scene_queue_item,
     "my_boards": _scene_my_boards,
     "member_board": _scene_member_board,
     "admin_boards": _scene_admin_boards,
