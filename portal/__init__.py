@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from portal.services import nominations, profiles, references  # noqa: F401 (register queue handlers)
+    from portal.services import boards  # noqa: F401 (registers the board-application handler)
     from portal.services import campaigns  # noqa: F401 (registers the review-proof handler)
 
     db.init_app(app)
@@ -54,11 +55,12 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.admin import bp as admin_bp
     from blueprints.advocate import bp as advocate_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.boards import bp as boards_bp
     from blueprints.campaigns import bp as campaigns_bp
     from blueprints.public import bp as public_bp
     from blueprints.staff import bp as staff_bp
 
-    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp, campaigns_bp):
+    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp, campaigns_bp, boards_bp):
         app.register_blueprint(bp)
 
 

@@ -123,6 +123,7 @@ def seed() -> str:
     if db.session.scalar(select(ReferenceRequest.id).limit(1)) is None:
         _add_reference_requests(admin, staff)
     seed_campaigns()
+    seed_boards(admin)
 
     # A fresh password each run, printed once: the demo never ships a known password.
     password = secrets.token_urlsafe(12)
@@ -391,3 +392,75 @@ def seed_campaigns() -> None:
                 points.award(people[email], PointsSource.REVIEW_VERIFIED, history.id, points=ended.points_per_review,
                              actor=admin, reason=f"Verified TrustRadius review: {ended.name}")
     db.session.flush()
+# --- advisory boards ------------------------------------------------------------------------
+
+BOARDS = [
+    # name, seats, description, eligibility, products, members, waitlist, upcoming meeting
+    ("Executive Customer Council", 2,
+     "Senior leaders from our largest customers meet our executive team each quarter to set the direction of the "
+     "platform and of our partnership.",
+     "Directors, vice presidents and C-level leaders at a customer account.", [],
+     ["diego.mora@cafepacifico.example", "kenji.sato@sakuraretail.example"], ["carlos.mendez@agroexports-gt.example"],
+     {"title": "Quarterly council", "days": 12, "duration_minutes": 120, "place": "Customer Center, 5th floor, Panama City",
+      "agenda": "Welcome and introductions\nThe year ahead\nYour priorities for the platform"}),
+    # María López, who uses Analytics Cloud and agreed to advisory-board contact, can apply.
+    ("Analytics Product Advisory Board", 6,
+     "Hands-on users of Analytics Cloud review the roadmap, try early designs and tell the product team what to build next.",
+     "People who use Analytics Cloud in their daily work.", ["Analytics Cloud"], [], [],
+     {"title": "Design preview: dashboards", "days": 5, "duration_minutes": 60,
+      "video_link": "https://meet.example.com/dashboards", "agenda": "New dashboard designs\nYour feedback"}),
+]
+
+
+def seed_boards(admin) -> None:
+    """Two boards, one full with a waitlist; meetings past (attendance recorded) and
+    upcoming. Applications go through the queue as they would for real."""
+    from portal.models import Board
+    from portal.services import boards
+
+    if db.session.scalar(select(Board.id).limit(1)) is not None:
+        return
+    now = utcnow()
+    for name, seats, description, eligibility, products, member_emails, waitlist_emails, upcoming in BOARDS:
+        board = boards.save_board(admin, None, boards.BoardDetails(
+            name=name, seat_count=seats, term_months=12, description=description, eligibility=eligibility,
+            product_ids=_ids(Term, products)))
+        for email in member_emails + waitlist_emails:
+            advocate = _current(email)
+            if advocate is None or advocate.status is not AdvocateStatus.APPROVED:
+                continue
+            granted = consent.granted_purposes(advocate)
+            if ConsentPurpose.ADVISORY_BOARD not in granted:
+                consent.set_consents(advocate.user, advocate, granted | {ConsentPurpose.ADVISORY_BOARD}, "profile")
+            seat = boards.apply(advocate.user, board, "I would like to help shape the roadmap with peers from other industries.")
+            item = db.session.scalar(
+                select(QueueItem).where(QueueItem.kind == QueueKind.BOARD_APPLICATION, QueueItem.subject_id == seat.id)
+            )
+            if email in member_emails:
+                approvals.decide(admin, item, True)
+                seat.term_starts_on = (now - timedelta(days=120)).date()
+                seat.term_ends_on = boards.add_months(seat.term_starts_on, board.term_months)
+            else:
+                approvals.decide(admin, item, False, extra=boards.WAITLIST.name)
+        db.session.flush()
+        if member_emails:
+            _add_past_meeting(admin, board, now)
+        upcoming = dict(upcoming)
+        starts_at = (now + timedelta(days=upcoming.pop("days"))).replace(hour=15, minute=0, second=0, microsecond=0)
+        boards.schedule_meeting(admin, board, boards.MeetingDetails(starts_at=starts_at, **upcoming), now)
+    db.session.flush()
+
+
+def _add_past_meeting(admin, board, now) -> None:
+    """A meeting a month ago that the first member attended (and earned points for)."""
+    from portal.models import BoardMeeting
+    from portal.services import boards
+
+    past = BoardMeeting(
+        board=board, title="Roadmap review", starts_at=(now - timedelta(days=30)).replace(hour=15, minute=0, second=0, microsecond=0),
+        duration_minutes=90, video_link="https://meet.example.com/roadmap",
+        agenda="Results of the last quarter\nWhat we build next\nOpen questions",
+    )
+    db.session.add(past)
+    db.session.flush()
+    boards.record_attendance(admin, past, {s.id for s in boards.members(board)[:1]}, now)

@@ -109,3 +109,18 @@ def expire_overdue_asks() -> None:
     with app_context():
         asks.expire_overdue()
         commit()
+
+
+@huey.periodic_task(crontab(minute="45", hour="*"))
+def run_advisory_boards() -> None:
+    """Hourly: meeting reminders a day before, expired seat offers passed on, renewal offers
+    a month before a term ends, and ended terms closed (their seats offered to the waitlist)."""
+    from portal.database import commit
+    from portal.services import boards
+
+    with app_context():
+        boards.send_meeting_reminders()
+        boards.expire_offers()
+        boards.offer_renewals()
+        boards.end_terms()
+        commit()

@@ -7,6 +7,8 @@ from portal.models import (
     ActivityType,
     Advocate,
     AdvocateStatus,
+    Board,
+    ConsentPurpose,
     NominationSource,
     OutboxKind,
     OutboxMessage,
@@ -127,3 +129,24 @@ class CampaignFactory(BaseFactory):
     points_per_review = 150
     gift_value = Decimal("25.00")
     instructions = "Write about what you use the product for."
+# --- advisory boards ---------------------------------------------------------------------------
+
+
+class BoardFactory(BaseFactory):
+    class Meta:
+        model = Board
+
+    name = factory.Sequence(lambda n: f"Advisory Board {n}")
+    description = "Customers shape the roadmap."
+    eligibility = "Anyone in the program."
+    seat_count = 3
+    term_months = 12
+
+
+def board_applicant(**values) -> Advocate:
+    """An approved advocate who agreed to advisory-board contact (who may apply)."""
+    from portal.services import consent
+
+    advocate = AdvocateFactory(**values)
+    consent.set_consents(advocate.user, advocate, {ConsentPurpose.ADVISORY_BOARD})
+    return advocate

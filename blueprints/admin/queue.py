@@ -53,16 +53,19 @@ def queue():
 def queue_item(item_id: int):
     item = db.get_or_404(QueueItem, item_id)
     form = DecisionForm()
+    extra = approvals.extra_outcome(item.kind)
     if form.validate_on_submit():
         approve = request.form.get("decision") == "approve"
+        chosen = extra if extra is not None and request.form.get("decision") == extra.name else None
         try:
-            approvals.decide(current_user, item, approve, form.reason.data or "")
+            approvals.decide(current_user, item, approve, form.reason.data or "", extra=chosen.name if chosen else None)
         except DomainError as exc:
             rollback()
             form.reason.errors.append(exc.message)
         else:
             commit()
-            flash(f"{item.kind.label} {'approved' if approve else 'rejected'}; the customer has been told.", "success")
+            verb = chosen.past if chosen else "approved" if approve else "rejected"
+            flash(f"{item.kind.label} {verb}; the customer has been told.", "success")
             return redirect(url_for("admin.queue"))
     change = db.session.get(ProfileChange, item.subject_id) if item.kind is QueueKind.PROFILE_CHANGE else None
     request_ = db.session.get(ReferenceRequest, item.subject_id) if item.kind is QueueKind.REFERENCE_REQUEST else None
@@ -77,6 +80,7 @@ def queue_item(item_id: int):
         wording=consent.current_wording,
         is_overdue=approvals.is_overdue,
         open=item.status is QueueStatus.OPEN,
+        extra=extra,
     ), 422 if form.errors else 200
 
 

@@ -35,6 +35,16 @@ from portal.models.campaigns import (
     ReviewPlatform,
     ReviewProof,
 )
+from portal.models.board import (
+    ACTIVE_SEAT_STATUSES,
+    SEAT_TAKING_STATUSES,
+    Board,
+    BoardMeeting,
+    BoardSeat,
+    MeetingResponse,
+    Rsvp,
+    SeatStatus,
+)
 from portal.models.consent import Consent, ConsentChange, ConsentEvent, ConsentPurpose
 from portal.models.imports import ImportBatch, ImportStatus
 from portal.models.notification import Delivery, Notification, NotificationCategory
@@ -46,6 +56,14 @@ from portal.models.upload import Upload
 from portal.models.user import Role, User, normalise_email
 
 __all__ = [
+    "ACTIVE_SEAT_STATUSES",
+    "SEAT_TAKING_STATUSES",
+    "Board",
+    "BoardMeeting",
+    "BoardSeat",
+    "MeetingResponse",
+    "Rsvp",
+    "SeatStatus",
     "COUNTING_STATUSES",
     "CURRENT_STATUSES",
     "ActivityWeight",

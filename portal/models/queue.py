@@ -40,6 +40,7 @@ class QueueStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"  # the subject went away before a decision (superseded, erased)
+    DEFERRED = "deferred"  # decided with the kind's own third outcome (a board application waitlisted)
 
 
 class QueueItem(db.Model):

@@ -20,18 +20,40 @@ from portal.services.errors import DomainError
 from portal.services.notify import notify
 
 # A handler applies the decision and returns who to tell, and what.
-Handler = Callable[[User, QueueItem, bool, str], tuple[User, str]]
+Handler = Callable[..., tuple[User, str]]
 _HANDLERS: dict[QueueKind, Handler] = {}
 
 
-def handles(kind: QueueKind):
-    """Register ``func(actor, item, approve, reason) -> (person to tell, title)``."""
+@dataclass(frozen=True)
+class ExtraOutcome:
+    """A kind's third way to decide besides approve and reject (a board application can be
+    waitlisted). The item is decided (status ``DEFERRED``) and leaves the queue; what
+    happens later (a waitlisted applicant offered a freed seat) is the kind's own business."""
+
+    name: str  # the button's value, e.g. "waitlist"
+    label: str  # the button, e.g. "Waitlist"
+    past: str  # for the audit trail and messages, e.g. "waitlisted"
+
+
+_EXTRAS: dict[QueueKind, ExtraOutcome] = {}
+
+
+def handles(kind: QueueKind, extra: ExtraOutcome | None = None):
+    """Register ``func(actor, item, approve, reason) -> (person to tell, title)``. A kind
+    with an ``extra`` outcome gets ``func(..., extra=name)`` when it is chosen (and
+    ``approve`` False)."""
 
     def register(func: Handler) -> Handler:
         _HANDLERS[kind] = func
+        if extra is not None:
+            _EXTRAS[kind] = extra
         return func
 
     return register
+
+
+def extra_outcome(kind: QueueKind) -> ExtraOutcome | None:
+    return _EXTRAS.get(kind)
 
 
 def open_item(kind: QueueKind, advocate: Advocate | None, subject_id: int, summary: str = "") -> QueueItem:
@@ -49,17 +71,26 @@ def withdraw_open_items(advocate: Advocate, kind: QueueKind | None = None) -> No
     db.session.execute(query.values(status=QueueStatus.WITHDRAWN, decided_at=utcnow()))
 
 
-def decide(actor: User, item: QueueItem, approve: bool, reason: str = "") -> None:
-    """Decide an item once. All or nothing: when the kind's rules refuse, the item stays open."""
+def decide(actor: User, item: QueueItem, approve: bool, reason: str = "", extra: str | None = None) -> None:
+    """Decide an item once. All or nothing: when the kind's rules refuse, the item stays open.
+    ``extra`` names the kind's own third outcome (see ``ExtraOutcome``) instead."""
     reason = reason.strip()
-    if not approve and not reason:
+    outcome = _EXTRAS.get(item.kind) if extra else None
+    if extra and (outcome is None or outcome.name != extra):
+        raise DomainError(f"A {item.kind.label.lower()} cannot be decided that way.")
+    if outcome is not None:
+        approve = False
+        status = QueueStatus.DEFERRED
+    elif not approve and not reason:
         raise DomainError("Give a reason: it is sent to the customer.", field="reason")
+    else:
+        status = QueueStatus.APPROVED if approve else QueueStatus.REJECTED
     with db.session.begin_nested():
         claimed = db.session.execute(
             update(QueueItem)
             .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.OPEN)
             .values(
-                status=QueueStatus.APPROVED if approve else QueueStatus.REJECTED,
+                status=status,
                 decided_at=utcnow(),
                 decided_by_id=actor.id,
                 reason=reason,
@@ -69,9 +100,13 @@ def decide(actor: User, item: QueueItem, approve: bool, reason: str = "") -> Non
         if claimed.rowcount != 1:
             raise DomainError("This item has already been decided.")
         db.session.refresh(item)
-        recipient, title = _HANDLERS[item.kind](actor, item, approve, reason)
+        handler = _HANDLERS[item.kind]
+        if outcome is not None:
+            recipient, title = handler(actor, item, False, reason, extra=outcome.name)
+        else:
+            recipient, title = handler(actor, item, approve, reason)
     db.session.refresh(item)
-    verb = "approved" if approve else "rejected"
+    verb = outcome.past if outcome is not None else "approved" if approve else "rejected"
     audit.record(
         actor,
         f"queue.{item.kind.value}.{verb}",
