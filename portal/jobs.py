@@ -109,3 +109,12 @@ def expire_overdue_asks() -> None:
     with app_context():
         asks.expire_overdue()
         commit()
+
+
+@huey.task()
+def render_program_report(report_id: int) -> None:
+    """A large program report's PDF, drawn outside the request that asked for it."""
+    from portal.services import program_report
+
+    with app_context():
+        program_report.render_job(report_id)
