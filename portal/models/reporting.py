@@ -107,7 +107,7 @@ class ProgramReport(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.year} Q{self.quarter}"
+        return f"Q{self.quarter} {self.year}"
 
     @property
     def filename(self) -> str:

@@ -71,14 +71,15 @@ def matrix(now: datetime | None = None, targets: list[CoverageTarget] | None = N
     if not targets:
         return []
     countries = _nested_countries() if any(t.region_id for t in targets) else {}
+    # Built once for all targets: it reads the program's limits (a query when none are saved).
+    available = directory.available_now_condition([], now)
     counts = []
     for target in targets:
         filters = directory.Filters(
             industry_ids=[target.industry_id] if target.industry_id else [],
             product_ids=[target.product_id] if target.product_id else [],
-            available_now=True,
         )
-        query = directory.search(filters, now).order_by(None)
+        query = directory.search(filters, now).where(available).order_by(None)
         if target.region_id:
             query = query.where(directory.Advocate.country.in_(sorted(countries.get(target.region_id, set()))))
         counts.append(select(func.count()).select_from(query.subquery()).scalar_subquery())
