@@ -344,10 +344,11 @@ def seed_reporting(admin, staff) -> None:
         advocate = _current(email)
         if advocate is None:
             continue
-        days = max((now - quarter_start).days // 2, 0)
+        # Asked long ago (outside every limit and cool-down, so the demo's other flows are
+        # untouched), the deal won this quarter.
         ask = Ask(advocate=advocate, activity_type_id=call, created_by_id=admin.id, status=AskStatus.COMPLETED,
-                  prospect_company=prospect, opportunity_id=opportunity, deal_size=amount, due_on=now.date(),
-                  created_at=quarter_start + timedelta(days=days), completed_at=quarter_start + timedelta(days=days, hours=6),
+                  prospect_company=prospect, opportunity_id=opportunity, deal_size=amount, due_on=(now - timedelta(days=110)).date(),
+                  created_at=now - timedelta(days=120), completed_at=quarter_start + (now - quarter_start) / 2,
                   outcome=AskOutcome.WON, outcome_amount=amount)
         db.session.add(ask)
         db.session.flush()
