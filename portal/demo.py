@@ -292,6 +292,20 @@ def _add_reference_requests(admin, staff) -> None:
     approvals.decide(admin, item, False, "No healthcare advocates in APAC yet; we are recruiting.")
 
 
+# Advocates who joined this quarter (the share of the quarter that had passed when they did).
+RECENT_ADVOCATES = [
+    ("lena.vogel@rheinwerk.example", "Lena Vogel", "rheinwerk.example", "approved", "Head of Production IT",
+     Seniority.DIRECTOR, "DE", "Europe/Berlin", ["de", "en"], ["Data Platform"], ["Process automation"],
+     ["reference_call", "quote"], [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.QUOTE], {"joined": 0.2}),
+    ("claire.dubois@lumiere-energie.example", "Claire Dubois", "lumiere-energie.example", "approved", "CIO",
+     Seniority.EXECUTIVE, "FR", "Europe/Paris", ["fr", "en"], ["Analytics Cloud"], ["Reporting and BI"],
+     ["reference_call", "speaking"], [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.SPEAKING], {"joined": 0.45}),
+    ("jack.wilson@southerncross.example", "Jack Wilson", "southerncross.example", "approved", "Claims Director",
+     Seniority.DIRECTOR, "AU", "Australia/Sydney", ["en"], ["Payments Gateway"], ["Fraud prevention"],
+     ["reference_call"], [ConsentPurpose.REFERENCE_CALLS], {"joined": 0.7}),
+]
+
+
 def seed_reporting(admin, staff) -> None:
     """Growth targets with gaps (one with a recruiting call), unmet searches this quarter,
     won deals and points, so that every figure of the dashboard and the report says
@@ -302,6 +316,20 @@ def seed_reporting(admin, staff) -> None:
     if db.session.scalar(select(CoverageTarget.id).limit(1)) is not None:
         return
     now = utcnow()
+    quarter_start = now.replace(month=(now.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    industries = {t.name: t.id for t in taxonomy.terms(TermKind.INDUSTRY, include_retired=True)}
+    for row in RECENT_ADVOCATES:  # joined this quarter, so the funnel shows a quarter's intake
+        if auth.find_user(row[0]) is None:
+            _add_advocate(admin, staff, industries, *row)
+            advocate = _current(row[0])
+            joined = quarter_start + (now - quarter_start) * row[-1]["joined"]
+            advocate.created_at, advocate.submitted_at, advocate.decided_at = joined, joined, joined + timedelta(hours=20)
+    lena = _current("lena.vogel@rheinwerk.example")
+    if lena is not None:
+        db.session.add(Ask(advocate=lena, activity_type_id=db.session.scalar(select(ActivityType.id).where(ActivityType.key == "reference_call")),
+                           created_by_id=admin.id, status=AskStatus.ACCEPTED, prospect_company="Bavaria Werkzeuge",
+                           due_on=(now + timedelta(days=10)).date(), created_at=lena.decided_at + timedelta(hours=1),
+                           responded_at=lena.decided_at + timedelta(hours=5)))
     term = lambda name: db.session.scalar(select(Term.id).where(Term.name == name))  # noqa: E731
     region = lambda name: db.session.scalar(select(Region.id).where(Region.name == name))  # noqa: E731
     targets = [
@@ -335,8 +363,7 @@ def seed_reporting(admin, staff) -> None:
         for n in range(times):
             db.session.add(UnmetDemand(source=DemandSource.SEARCH, criteria_key=key, criteria=ids, actor_id=staff.id,
                                        created_at=now - timedelta(days=n + index)))
-    # Won deals this quarter, and points earned and spent, for the revenue and points figures.
-    quarter_start = now.replace(month=(now.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    # Won deals this quarter, and points earned, for the revenue and points figures.
     for email, prospect, amount, opportunity in [
         ("maria.lopez@bancoistmeno.example", "Pacific Savings Bank", 340000, "OPP-8120"),
         ("advocate@example.com", "Harbour Insurance", 95000, "OPP-8133"),

@@ -11,7 +11,7 @@ from blueprints.admin.queue import filtered_queue, queue_filters
 from blueprints.admin.records import audit_query
 from portal.database import utcnow
 from portal.exports import csv_response, rows_of
-from portal.models import Advocate, Ask, PointsEntry
+from portal.models import Advocate, PointsEntry
 from portal.services import directory
 from portal.services.taxonomy import country_names
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from blueprints.admin import bp
 from blueprints.admin.forms import CoverageTargetForm, RecruitingCallForm, ReportForm
-from portal.database import commit, db, rollback
+from portal.database import commit, db, rollback, utcnow
 from portal.documents import pdf_response
 from portal.extensions import htmx
 from portal.models import CoverageTarget, OutboxMessage, OutboxStatus, ProgramReport, QueueItem, QueueStatus, ReportStatus
@@ -23,7 +23,7 @@ def _quarter_choices():
 
 @bp.get("")
 def dashboard():
-    quarter = reporting.Quarter.parse(request.args.get("quarter")) or reporting.Quarter.of(reporting.utcnow())
+    quarter = reporting.Quarter.parse(request.args.get("quarter")) or reporting.Quarter.of(utcnow())
     open_items = db.session.scalar(
         select(func.count()).select_from(QueueItem).where(QueueItem.status == QueueStatus.OPEN)
     )

@@ -172,7 +172,7 @@ def asks_and_utilization(quarter: Quarter, now: datetime) -> dict:
             select(Ask.status, func.count(Ask.id)).where(quarter.contains(Ask.created_at)).group_by(Ask.status)
         ).all()
     )
-    _program, _month_limit, quarter_limit = directory._limits()
+    _program, _month_limit, quarter_limit = directory.limit_expressions()
     used = (
         select(func.count(Ask.id))
         .where(Ask.advocate_id == Advocate.id, Ask.status.in_(COUNTING_STATUSES), quarter.contains(Ask.created_at))

@@ -7,6 +7,7 @@ query count the same with 10 and with 5,000 advocates."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections import Counter
@@ -23,7 +24,6 @@ from portal.models import (
     AdvocateStatus,
     AskOutcome,
     AskStatus,
-    AuditEvent,
     CoverageTarget,
     NominationSource,
     PointsSource,
@@ -229,12 +229,24 @@ def test_asks_queue_and_audit_exports_equal_their_filtered_lists(client, db, log
     assert len(rows) == 3 and {r["kind"] for r in rows} == {"Self-nomination"}
 
     actor = AdminFactory()
-    for action in ("coverage.target_set", "coverage.target_set", "taxonomy.defaults"):
-        audit.record(actor, action, None, "@done")
+    for action, summary in [("coverage.target_set", "Target one"), ("taxonomy.defaults", "Other"),
+                            ("coverage.target_set", "Target two"), ("coverage.call_opened", "@done")]:
+        audit.record(actor, action, None, summary)
     rows = _csv(client.get("/admin/audit.csv?action=coverage."))
     page = client.get("/admin/audit?action=coverage.").text
-    assert len(rows) == 2 and {r["summary"] for r in rows} == {"'@done"}
-    assert [r["action"] for r in rows] == re.findall(r"<code>(coverage\.[a-z_]+)</code>", page) or page.count("coverage.target_set") >= 2
+    listed = [html.unescape(s).strip() for s in re.findall(r'data-label="What">([^<\n]*)', page)]
+    assert [r["summary"] for r in rows] == ["'@done", "Target two", "Target one"]
+    assert [r["summary"].lstrip("'") for r in rows] == listed
+    assert 'href="/admin/audit.csv?action=coverage."' in page
+
+
+def test_every_list_links_to_its_export_with_its_filters(client, db, login_as, taxonomies):
+    login_as(AdminFactory())
+    assert 'href="/admin/asks.csv?status=completed"' in client.get("/admin/asks?status=completed").text
+    assert 'href="/admin/queue.csv?kind=nomination&amp;sort=oldest"' in client.get("/admin/queue?kind=nomination&sort=oldest").text
+    finance = named(Term, "Financial services")
+    assert f'href="/admin/advocates.csv?industry={finance.id}&amp;available=y"' in client.get(
+        f"/admin/advocates?industry={finance.id}&available=y").text
 
 
 def test_a_large_export_streams_every_row(client, db, login_as, taxonomies):
