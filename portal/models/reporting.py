@@ -23,6 +23,9 @@ class CoverageTarget(db.Model):
     __table_args__ = (CheckConstraint("target BETWEEN 1 AND 10000", name="target_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # "i3.r-.p7": one target per combination, whoever sets it at the same moment (a unique
+    # constraint cannot do it on the nullable ids, where NULLs never collide).
+    combination: Mapped[str] = mapped_column(String(60), unique=True)
     industry_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="CASCADE"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="CASCADE"), index=True)
@@ -35,6 +38,10 @@ class CoverageTarget(db.Model):
     industry: Mapped[Term | None] = relationship(foreign_keys=[industry_id], lazy="joined")
     region: Mapped[Region | None] = relationship(lazy="joined")
     product: Mapped[Term | None] = relationship(foreign_keys=[product_id], lazy="joined")
+
+    @staticmethod
+    def combination_of(industry_id: int | None, region_id: int | None, product_id: int | None) -> str:
+        return ".".join(f"{k}{v if v is not None else '-'}" for k, v in (("i", industry_id), ("r", region_id), ("p", product_id)))
 
 
 class DemandSource(enum.StrEnum):

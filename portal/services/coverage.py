@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.database import db, utcnow
 from portal.models import CoverageTarget, Region, RegionCountry, Term, TermKind, User
@@ -148,20 +149,26 @@ def set_target(actor: User, industry_id: int | None, region_id: int | None, prod
         raise DomainError(f"Enter a number from 1 to {MAX_TARGET}.", field="target")
     if industry_id is None and region_id is None and product_id is None:
         raise DomainError("Choose at least one of industry, region or product.", field="industry")
-    existing = db.session.scalar(
-        select(CoverageTarget).where(
-            CoverageTarget.industry_id.is_(None) if industry_id is None else CoverageTarget.industry_id == industry_id,
-            CoverageTarget.region_id.is_(None) if region_id is None else CoverageTarget.region_id == region_id,
-            CoverageTarget.product_id.is_(None) if product_id is None else CoverageTarget.product_id == product_id,
-        )
-    )
-    row = existing or CoverageTarget(industry_id=industry_id, region_id=region_id, product_id=product_id,
-                                     created_by_id=actor.id)
+    combination = CoverageTarget.combination_of(industry_id, region_id, product_id)
+    row = _target_for(combination)
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = CoverageTarget(combination=combination, industry_id=industry_id, region_id=region_id,
+                                     product_id=product_id, created_by_id=actor.id, target=target)
+                db.session.add(row)
+        except IntegrityError:  # someone set the same combination at this moment: change theirs
+            row = _target_for(combination)
     row.target = target
-    db.session.add(row)
     db.session.flush()
     audit.record(actor, "coverage.target_set", row, f"Coverage target set to {target}", target=target)
     return row
+
+
+def _target_for(combination: str) -> CoverageTarget | None:
+    return db.session.scalar(
+        select(CoverageTarget).where(CoverageTarget.combination == combination).with_for_update(of=CoverageTarget)
+    )
 
 
 def remove_target(actor: User, target: CoverageTarget) -> None:

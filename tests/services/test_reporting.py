@@ -4,6 +4,7 @@ targets and their gaps (regions nest, only available advocates count); unmet dem
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,9 +22,11 @@ from portal.models import (
     Region,
     Term,
     UnmetDemand,
+    User,
 )
-from portal.services import coverage, demand, directory, points, reporting
+from portal.services import coverage, demand, directory, points, reporting, taxonomy
 from portal.services.errors import DomainError
+from tests.conftest import ON_POSTGRES
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory
 from tests.web.asks import activity, askable, make_ask, make_request
 from tests.web.intake import named
@@ -259,3 +262,39 @@ def test_a_request_closed_unfilled_is_unmet_demand(db, taxonomies):
     [top] = demand.most_frequent(reporting.Quarter.of(utcnow()))
     assert (top["label"], top["requests"]) == ("product Identity Suite, Healthcare, APAC, for Reference call", 1)
     assert top["search_args"]["activity"] == [activity().id]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="races need PostgreSQL's concurrent transactions")
+def test_admins_setting_the_same_target_at_once_make_one_target(app, committed_db):
+    """Six admins set a target for the same combination at the same moment: one target,
+    holding one of their numbers (the unique combination, not a check in Python)."""
+    from portal.database import db
+
+    taxonomy.load_defaults()
+    healthcare = db.session.scalar(select(Term.id).where(Term.name == "Healthcare"))
+    admin_ids = [AdminFactory().id for _ in range(6)]
+    db.session.commit()
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def set_once(n):
+        with app.app_context():
+            try:
+                actor = db.session.get(User, admin_ids[n])
+                barrier.wait()
+                coverage.set_target(actor, healthcare, None, None, n + 1)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 (any failure is the test's finding)
+                db.session.rollback()
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=set_once, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    targets = db.session.scalars(select(CoverageTarget)).all()
+    assert len(targets) == 1 and targets[0].target in range(1, 7)
