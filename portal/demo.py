@@ -30,6 +30,8 @@ from portal.models import (
     Seniority,
     Term,
     TermKind,
+    UnmetDemand,
+    DemandSource,
     User,
 )
 from portal.services import approvals, auth, consent, nominations, profiles, references, taxonomy
@@ -124,6 +126,7 @@ def seed() -> str:
         _add_reference_requests(admin, staff)
     seed_campaigns()
     seed_boards(admin)
+    seed_reporting(admin, staff)
 
     # A fresh password each run, printed once: the demo never ships a known password.
     password = secrets.token_urlsafe(12)
@@ -464,3 +467,95 @@ def _add_past_meeting(admin, board, now) -> None:
     db.session.add(past)
     db.session.flush()
     boards.record_attendance(admin, past, {s.id for s in boards.members(board)[:1]}, now)
+# Advocates who joined this quarter (the share of the quarter that had passed when they did).
+RECENT_ADVOCATES = [
+    ("lena.vogel@rheinwerk.example", "Lena Vogel", "rheinwerk.example", "approved", "Head of Production IT",
+     Seniority.DIRECTOR, "DE", "Europe/Berlin", ["de", "en"], ["Data Platform"], ["Process automation"],
+     ["reference_call", "quote"], [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.QUOTE], {"joined": 0.2}),
+    ("claire.dubois@lumiere-energie.example", "Claire Dubois", "lumiere-energie.example", "approved", "CIO",
+     Seniority.EXECUTIVE, "FR", "Europe/Paris", ["fr", "en"], ["Analytics Cloud"], ["Reporting and BI"],
+     ["reference_call", "speaking"], [ConsentPurpose.REFERENCE_CALLS, ConsentPurpose.SPEAKING], {"joined": 0.45}),
+    ("jack.wilson@southerncross.example", "Jack Wilson", "southerncross.example", "approved", "Claims Director",
+     Seniority.DIRECTOR, "AU", "Australia/Sydney", ["en"], ["Payments Gateway"], ["Fraud prevention"],
+     ["reference_call"], [ConsentPurpose.REFERENCE_CALLS], {"joined": 0.7}),
+]
+
+
+def seed_reporting(admin, staff) -> None:
+    """Growth targets with gaps (one with a recruiting call), unmet searches this quarter,
+    won deals and points, so that every figure of the dashboard and the report says
+    something. Only once: nothing is added when a target exists."""
+    from portal.models import CoverageTarget, PointsSource
+    from portal.services import coverage, demand, points
+
+    if db.session.scalar(select(CoverageTarget.id).limit(1)) is not None:
+        return
+    now = utcnow()
+    quarter_start = now.replace(month=(now.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    industries = {t.name: t.id for t in taxonomy.terms(TermKind.INDUSTRY, include_retired=True)}
+    for row in RECENT_ADVOCATES:  # joined this quarter, so the funnel shows a quarter's intake
+        if auth.find_user(row[0]) is None:
+            _add_advocate(admin, staff, industries, *row)
+            advocate = _current(row[0])
+            joined = quarter_start + (now - quarter_start) * row[-1]["joined"]
+            advocate.created_at, advocate.submitted_at, advocate.decided_at = joined, joined, joined + timedelta(hours=20)
+    lena = _current("lena.vogel@rheinwerk.example")
+    if lena is not None:
+        db.session.add(Ask(advocate=lena, activity_type_id=db.session.scalar(select(ActivityType.id).where(ActivityType.key == "reference_call")),
+                           created_by_id=admin.id, status=AskStatus.ACCEPTED, prospect_company="Bavaria Werkzeuge",
+                           due_on=(now + timedelta(days=10)).date(), created_at=lena.decided_at + timedelta(hours=1),
+                           responded_at=lena.decided_at + timedelta(hours=5)))
+    term = lambda name: db.session.scalar(select(Term.id).where(Term.name == name))  # noqa: E731
+    region = lambda name: db.session.scalar(select(Region.id).where(Region.name == name))  # noqa: E731
+    targets = [
+        ("Financial services", "Central America", "Analytics Cloud", 3),
+        ("Healthcare", "APAC", "Identity Suite", 4),
+        ("Financial services", None, "Payments Gateway", 4),
+        ("Software", None, None, 2),
+        (None, "Europe", None, 5),
+        ("Manufacturing", "DACH", None, 2),
+    ]
+    for industry, where, product, count in targets:
+        coverage.set_target(admin, industry and term(industry), where and region(where), product and term(product), count)
+    healthcare = db.session.scalar(
+        select(CoverageTarget).where(CoverageTarget.industry_id == term("Healthcare"), CoverageTarget.region_id == region("APAC"))
+    )
+    coverage.open_call(admin, healthcare, "Hospital groups in Australia, Japan or Singapore using Identity Suite.")
+    call = db.session.scalar(select(ActivityType.id).where(ActivityType.key == "reference_call"))
+    searches = [
+        ({"products": ["Analytics Cloud", "Payments Gateway"], "industries": ["Financial services"], "regions": ["Central America"]}, 7),
+        ({"products": ["Identity Suite"], "industries": ["Healthcare"], "regions": ["APAC"]}, 5),
+        ({"industries": ["Public sector"], "regions": ["Europe"]}, 3),
+        ({"products": ["Mobile SDK"], "regions": ["Nordics"]}, 2),
+    ]
+    for index, (criteria, times) in enumerate(searches):
+        key, ids = demand.normalise(
+            products=_ids(Term, criteria.get("products", [])),
+            industries=_ids(Term, criteria.get("industries", [])),
+            regions=_ids(Region, criteria.get("regions", [])),
+            activities=[call],
+        )
+        for n in range(times):
+            db.session.add(UnmetDemand(source=DemandSource.SEARCH, criteria_key=key, criteria=ids, actor_id=staff.id,
+                                       created_at=now - timedelta(days=n + index)))
+    # Won deals this quarter, and points earned, for the revenue and points figures.
+    for email, prospect, amount, opportunity in [
+        ("maria.lopez@bancoistmeno.example", "Pacific Savings Bank", 340000, "OPP-8120"),
+        ("advocate@example.com", "Harbour Insurance", 95000, "OPP-8133"),
+    ]:
+        advocate = _current(email)
+        if advocate is None:
+            continue
+        # Asked long ago (outside every limit and cool-down, so the demo's other flows are
+        # untouched), the deal won this quarter.
+        ask = Ask(advocate=advocate, activity_type_id=call, created_by_id=admin.id, status=AskStatus.COMPLETED,
+                  prospect_company=prospect, opportunity_id=opportunity, deal_size=amount, due_on=(now - timedelta(days=110)).date(),
+                  created_at=now - timedelta(days=120), completed_at=quarter_start + (now - quarter_start) / 2,
+                  outcome=AskOutcome.WON, outcome_amount=amount)
+        db.session.add(ask)
+        db.session.flush()
+        points.award(advocate, PointsSource.ASK_COMPLETED, ask.id)
+    for advocate in db.session.scalars(select(Advocate).where(Advocate.status == AdvocateStatus.APPROVED)):
+        points.award(advocate, PointsSource.NOMINATION_APPROVED, advocate.id)
+    # No spends: those come from reward claims (the rewards area seeds its own).
+    db.session.flush()

@@ -124,3 +124,12 @@ def run_advisory_boards() -> None:
         boards.offer_renewals()
         boards.end_terms()
         commit()
+
+
+@huey.task()
+def render_program_report(report_id: int) -> None:
+    """A large program report's PDF, drawn outside the request that asked for it."""
+    from portal.services import program_report
+
+    with app_context():
+        program_report.render_job(report_id)

@@ -187,6 +187,6 @@ def test_seed_demo_keeps_existing_people(cli):
 
 
 def _seeded_emails() -> list[str]:
-    from portal.demo import ADVOCATES, TEAM
+    from portal.demo import ADVOCATES, RECENT_ADVOCATES, TEAM
 
-    return [row[0] for row in TEAM] + [row[0] for row in ADVOCATES]
+    return [row[0] for row in TEAM] + [row[0] for row in ADVOCATES + RECENT_ADVOCATES]

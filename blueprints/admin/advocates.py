@@ -1,21 +1,22 @@
 """/admin/advocates: the directory, with filters that combine, and each advocate's record."""
 
 from flask import render_template, request
+from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.admin import bp
 from blueprints.admin.forms import DirectoryFilterForm
-from portal.database import db
+from portal.database import commit, db
 from portal.models import Advocate, AdvocateStatus, Ask, AuditEvent, QueueItem
 from portal.services import asks as asks_service
-from portal.services import consent, directory, profiles
+from portal.services import consent, demand, directory, profiles
 
 PAGE_SIZE = 25
 
 
-@bp.get("/advocates")
-def advocates():
+def directory_filters() -> tuple[DirectoryFilterForm, directory.Filters]:
+    """The directory's filters from the query string (also used by its CSV export)."""
     form = DirectoryFilterForm(request.args)
     form.load_choices()
     if not form.validate():
@@ -33,8 +34,16 @@ def advocates():
         stale=bool(form.stale.data),
         text=form.q.data or "",
     )
+    return form, filters
+
+
+@bp.get("/advocates")
+def advocates():
+    form, filters = directory_filters()
     query = directory.search(filters).options(selectinload(Advocate.products))
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    if demand.record_search(current_user, filters, page.total):
+        commit()  # a search that found nobody available is what recruiting should follow
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return render_template(

@@ -15,12 +15,18 @@ from portal.services.errors import DomainError
 PAGE_SIZE = 25
 
 
-@bp.get("/asks")
-def asks_list():
+def asks_query() -> tuple[str, object]:
+    """The asks list's filter from the query string and its query (also for the CSV)."""
     status = request.args.get("status", "")
     query = select(Ask).order_by(Ask.created_at.desc(), Ask.id.desc())
     if status in {s.value for s in AskStatus}:
         query = query.where(Ask.status == AskStatus(status))
+    return status, query
+
+
+@bp.get("/asks")
+def asks_list():
+    status, query = asks_query()
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/asks.html", page=page, status=status, statuses=list(AskStatus), program=asks.settings())
 

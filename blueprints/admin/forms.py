@@ -147,3 +147,27 @@ class ProgramSettingsForm(FlaskForm):
     quarter_limit = IntegerField("Asks a quarter, at most", validators=[InputRequired("Enter a number."), NumberRange(min=1, max=93, message="Between 1 and 93.")])
     light_cooldown_days = IntegerField("Days of rest after a light ask", validators=[InputRequired("Enter a number."), NumberRange(min=0, max=365, message="Between 0 and 365.")])
     heavy_cooldown_days = IntegerField("Days of rest after a heavy ask", validators=[InputRequired("Enter a number."), NumberRange(min=0, max=365, message="Between 0 and 365.")])
+
+
+class CoverageTargetForm(FlaskForm):
+    industry = SelectField("Industry", coerce=int, validators=[Optional()])
+    region = SelectField("Region", coerce=int, validators=[Optional()])
+    product = SelectField("Product", coerce=int, validators=[Optional()])
+    target = IntegerField(
+        "Advocates wanted",
+        validators=[InputRequired("Enter how many advocates you want."), NumberRange(min=1, max=10000, message="Enter a number from 1 to 10,000.")],
+    )
+
+    def load_choices(self) -> None:
+        any_ = [(0, "Any")]
+        self.industry.choices = any_ + [(t.id, t.name) for t in taxonomy.terms(TermKind.INDUSTRY)]
+        self.region.choices = any_ + [(r.id, ("– " * depth) + r.name) for r, depth in taxonomy.region_tree()]
+        self.product.choices = any_ + [(t.id, t.name) for t in taxonomy.terms(TermKind.PRODUCT)]
+
+
+class RecruitingCallForm(FlaskForm):
+    message = TextAreaField("Message to staff", validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+
+
+class ReportForm(FlaskForm):
+    quarter = SelectField("Quarter", validators=[DataRequired("Choose a quarter.")])

@@ -14,7 +14,7 @@ from portal.services.errors import DomainError
 PAGE_SIZE = 25
 
 
-def _filters() -> QueueFilterForm:
+def queue_filters() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
     if not form.validate():
         for name in form.errors:  # a forged or outdated filter in the URL filters nothing
@@ -22,13 +22,17 @@ def _filters() -> QueueFilterForm:
     return form
 
 
-def _page(form: QueueFilterForm):
-    query = approvals.queue_query(
+def filtered_queue(form: QueueFilterForm):
+    """The queue's query with the form's filters (the page and its CSV)."""
+    return approvals.queue_query(
         kind=QueueKind(form.kind.data) if form.kind.data else None,
         older_than_days=int(form.age.data) if form.age.data else None,
         sort=form.sort.data or "oldest",
     )
-    return db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+
+
+def _page(form: QueueFilterForm):
+    return db.paginate(filtered_queue(form), per_page=PAGE_SIZE, error_out=False)
 
 
 def _filter_args(form: QueueFilterForm) -> dict:
@@ -37,7 +41,7 @@ def _filter_args(form: QueueFilterForm) -> dict:
 
 @bp.get("/queue")
 def queue():
-    form = _filters()
+    form = queue_filters()
     return render_template(
         "admin/queue.html",
         filters=form,
@@ -102,7 +106,7 @@ def _search_args(request_: ReferenceRequest) -> dict:
 @bp.post("/queue/bulk")
 def queue_bulk():
     form = BulkDecisionForm()
-    filters = _filters()
+    filters = queue_filters()
     approve = request.form.get("decision") == "approve"
     result = None
     if form.validate_on_submit():

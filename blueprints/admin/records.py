@@ -15,8 +15,8 @@ from portal.services.errors import DomainError
 PAGE_SIZE = 50
 
 
-@bp.get("/audit")
-def audit_log():
+def audit_query() -> tuple[str, object]:
+    """The audit trail's filter from the query string and its query (also for the CSV)."""
     action = request.args.get("action", "").strip()
     query = (
         select(AuditEvent)
@@ -25,6 +25,12 @@ def audit_log():
     )
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    return action, query
+
+
+@bp.get("/audit")
+def audit_log():
+    action, query = audit_query()
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("admin/audit.html", page=page, action=action, actions=actions)

@@ -1,35 +1,12 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from blueprints.admin import bp
 from portal.database import commit, db
-from portal.models import Account, Advocate, OutboxKind, OutboxMessage, OutboxStatus, QueueItem, QueueStatus, User
+from portal.models import OutboxKind, OutboxMessage, OutboxStatus
 from portal.services import outbox
 
 PAGE_SIZE = 25
-
-
-@bp.get("")
-def dashboard():
-    users_by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-    outbox_by_status = dict(
-        db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
-    )
-    accounts = db.session.scalar(select(func.count()).select_from(Account))
-    advocates_by_status = dict(
-        db.session.execute(select(Advocate.status, func.count()).group_by(Advocate.status)).all()
-    )
-    open_items = db.session.scalar(
-        select(func.count()).select_from(QueueItem).where(QueueItem.status == QueueStatus.OPEN)
-    )
-    return render_template(
-        "admin/dashboard.html",
-        users_by_role=users_by_role,
-        outbox_by_status=outbox_by_status,
-        accounts=accounts,
-        advocates_by_status=advocates_by_status,
-        open_items=open_items,
-    )
 
 
 def _require_mailbox() -> None:

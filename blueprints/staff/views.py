@@ -7,7 +7,7 @@ from blueprints.staff import bp
 from blueprints.staff.forms import NominateForm, ReferenceRequestForm
 from portal.database import commit, db, rollback
 from portal.models import Account, ReferenceRequest
-from portal.services import nominations, references
+from portal.services import coverage, nominations, references
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
@@ -31,7 +31,9 @@ def nominate():
             flash(result.message, "success" if result.created else "info")
             return redirect(url_for("staff.nominations"))
     accounts = db.session.scalars(select(Account.name).order_by(Account.name).limit(ACCOUNT_SUGGESTIONS)).all()
-    return render_template("staff/nominate.html", form=form, accounts=accounts), 422 if form.errors else 200
+    return render_template(
+        "staff/nominate.html", form=form, accounts=accounts, calls=coverage.open_calls()
+    ), 422 if form.errors else 200
 
 
 @bp.get("/nominations", endpoint="nominations")

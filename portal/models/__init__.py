@@ -51,6 +51,7 @@ from portal.models.notification import Delivery, Notification, NotificationCateg
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
+from portal.models.reporting import CoverageTarget, DemandSource, ProgramReport, ReportStatus, UnmetDemand
 from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
 from portal.models.upload import Upload
 from portal.models.user import Role, User, normalise_email
@@ -121,4 +122,9 @@ __all__ = [
     "ProofStatus",
     "ReviewPlatform",
     "ReviewProof",
+    "CoverageTarget",
+    "DemandSource",
+    "ProgramReport",
+    "ReportStatus",
+    "UnmetDemand",
 ]

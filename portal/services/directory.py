@@ -84,6 +84,12 @@ def _limits():
     return program, month_limit, quarter_limit
 
 
+def limit_expressions():
+    """(program settings, this advocate's monthly limit, quarterly limit) as SQL
+    expressions, for reports that aggregate over advocates."""
+    return _limits()
+
+
 def _smaller(expression, bound: int):
     return case((expression < bound, expression), else_=literal(bound))
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 
 from portal.database import db, utcnow
 from portal.models import Ask, QueueKind, ReferenceRequest, RequestStatus, User
-from portal.services import approvals, audit
+from portal.services import approvals, audit, demand
 from portal.services.errors import DomainError
 
 
@@ -84,5 +84,7 @@ def _decide_request(actor: User, item, approve: bool, reason: str) -> tuple[User
     request.closed_at = utcnow()
     request.team_note = reason
     db.session.flush()
+    if not approve:  # what recruiting should follow
+        demand.record_request(request)
     verb = "is fulfilled" if approve else "could not be filled"
     return request.requested_by, f"Your reference request for {request.prospect_company} {verb}"

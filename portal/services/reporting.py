@@ -1,0 +1,250 @@
+"""The program's figures (SPEC §10) for a chosen quarter, each from aggregate queries.
+
+Every figure is a function registered with ``@figure(name)`` that takes the quarter and
+returns plain values (numbers, strings, lists and dicts of them), so the same figures feed
+the dashboard at /admin and the PDF report, and the dashboard issues a bounded number of
+queries whatever the size of the program. A new figure (campaign progress, board seats,
+points liability, rewards redeemed) is one more registered function plus its template
+``templates/reporting/_figure_<name>.html``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import String, and_, case, cast, exists, func, literal, select
+
+from portal.database import db, utcnow
+from portal.models import (
+    COUNTING_STATUSES,
+    Account,
+    Advocate,
+    AdvocateStatus,
+    Ask,
+    AskOutcome,
+    AskStatus,
+    PointsEntry,
+    PointsSource,
+)
+from portal.services import directory
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    number: int  # 1 to 4
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.year, 3 * self.number - 2, 1, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the quarter."""
+        return self.next().start
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-Q{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.number} {self.year}"
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    def contains(self, column):
+        return and_(column >= self.start, column < self.end)
+
+    @classmethod
+    def of(cls, moment: datetime) -> Quarter:
+        return cls(moment.year, (moment.month - 1) // 3 + 1)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Quarter | None:
+        match = re.fullmatch(r"(\d{4})-Q([1-4])", (text or "").strip())
+        return cls(int(match[1]), int(match[2])) if match and 2000 <= int(match[1]) <= 2999 else None
+
+    @classmethod
+    def recent(cls, count: int = 8, now: datetime | None = None) -> list[Quarter]:
+        """This quarter and the ``count - 1`` before it, newest first."""
+        quarters = [cls.of(now or utcnow())]
+        while len(quarters) < count:
+            quarters.append(quarters[-1].previous())
+        return quarters
+
+
+Figure = Callable[[Quarter, datetime], dict]
+FIGURES: dict[str, Figure] = {}
+
+
+def figure(name: str) -> Callable[[Figure], Figure]:
+    def register(func: Figure) -> Figure:
+        FIGURES[name] = func
+        return func
+
+    return register
+
+
+def figures(quarter: Quarter, now: datetime | None = None) -> dict[str, dict]:
+    """Every registered figure for ``quarter``, in registration order."""
+    now = now or utcnow()
+    return {name: compute(quarter, now) for name, compute in FIGURES.items()}
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _percent(part: int | Decimal, whole: int | Decimal) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+@figure("funnel")
+def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
+    """Of the nominations made in the quarter (self, staff or import; not the new records a
+    job change makes): how many were verified (reached the team), approved, and became
+    active (took part in an ask: accepted or completed it)."""
+    took_part = exists().where(Ask.advocate_id == Advocate.id, Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]))
+    approved = Advocate.status.in_([AdvocateStatus.APPROVED, AdvocateStatus.LAPSED])
+    row = db.session.execute(
+        select(
+            func.count(Advocate.id),
+            _count_if(Advocate.submitted_at.is_not(None)),
+            _count_if(approved),
+            _count_if(and_(approved, took_part)),
+        ).where(quarter.contains(Advocate.created_at), Advocate.previous_id.is_(None))
+    ).one()
+    nominated, verified, approved_count, active = (int(v) for v in row)
+    steps = [
+        {"label": "Nominated", "value": nominated},
+        {"label": "Verified", "value": verified},
+        {"label": "Approved", "value": approved_count},
+        {"label": "Active", "value": active},
+    ]
+    for step in steps:
+        step["percent"] = _percent(step["value"], nominated)
+    return {"steps": steps}
+
+
+@figure("activity")
+def active_advocates(quarter: Quarter, now: datetime) -> dict:
+    """Approved advocates (now), and those who accepted or completed an ask sent in the
+    quarter; over- and under-used advocates now (the directory's own definitions)."""
+    took_part = exists().where(
+        Ask.advocate_id == Advocate.id,
+        Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]),
+        quarter.contains(Ask.created_at),
+    )
+
+    def count(*where):
+        return (
+            select(func.count(Advocate.id)).select_from(Advocate).join(Account, Advocate.account_id == Account.id)
+            .where(*where).scalar_subquery()
+        )
+
+    row = db.session.execute(
+        select(
+            count(Advocate.status == AdvocateStatus.APPROVED),
+            count(Advocate.status == AdvocateStatus.APPROVED, took_part),
+            count(directory.usage_condition("over", now)),
+            count(directory.usage_condition("under", now)),
+        )
+    ).one()
+    approved, active, over, under = (int(v) for v in row)
+    return {"approved": approved, "active": active, "active_percent": _percent(active, approved),
+            "over_used": over, "under_used": under}
+
+
+@figure("asks")
+def asks_and_utilization(quarter: Quarter, now: datetime) -> dict:
+    """Asks sent in the quarter by their state now; and how much of the approved advocates'
+    quarterly limits those asks used (the limits as they are set today)."""
+    by_status = dict(
+        db.session.execute(
+            select(Ask.status, func.count(Ask.id)).where(quarter.contains(Ask.created_at)).group_by(Ask.status)
+        ).all()
+    )
+    _program, _month_limit, quarter_limit = directory.limit_expressions()
+    used = (
+        select(func.count(Ask.id))
+        .where(Ask.advocate_id == Advocate.id, Ask.status.in_(COUNTING_STATUSES), quarter.contains(Ask.created_at))
+        .scalar_subquery()
+    )
+    per_advocate = (
+        select(used.label("used"), quarter_limit.label("quota"))
+        .where(Advocate.status == AdvocateStatus.APPROVED)
+        .subquery()
+    )
+    bucket = case(
+        (per_advocate.c.used == 0, literal("none")),
+        (per_advocate.c.used >= per_advocate.c.quota, literal("full")),
+        else_=literal("some"),
+    )
+    buckets = {"none": 0, "some": 0, "full": 0}
+    capacity = asked = 0
+    for name, advocates, quota, used_sum in db.session.execute(
+        select(bucket, func.count(), func.sum(per_advocate.c.quota), func.sum(per_advocate.c.used)).group_by(bucket)
+    ):
+        buckets[name] = int(advocates)
+        capacity += int(quota or 0)
+        asked += int(used_sum or 0)
+    states = [{"label": s.label, "key": s.value, "value": int(by_status.get(s, 0))} for s in AskStatus]
+    return {
+        "states": states,
+        "sent": sum(s["value"] for s in states),
+        "capacity": capacity,
+        "used": asked,
+        "utilization": _percent(asked, capacity),
+        "at_limit": buckets["full"],
+        "some": buckets["some"],
+        "unasked": buckets["none"],
+    }
+
+
+@figure("revenue")
+def revenue_influenced(quarter: Quarter, now: datetime) -> dict:
+    """Deals won with an advocate's help: asks completed in the quarter with the outcome
+    "won", each deal (opportunity id) counted once at its largest recorded amount."""
+    deal = func.coalesce(func.nullif(Ask.opportunity_id, ""), literal("ask-") + cast(Ask.id, String))
+    won = (
+        select(deal.label("deal"), func.max(Ask.outcome_amount).label("amount"))
+        .where(Ask.status == AskStatus.COMPLETED, Ask.outcome == AskOutcome.WON, quarter.contains(Ask.completed_at))
+        .group_by(deal)
+        .subquery()
+    )
+    deals, amount = db.session.execute(select(func.count(), func.coalesce(func.sum(won.c.amount), 0))).one()
+    completed = db.session.scalar(
+        select(func.count(Ask.id)).where(Ask.status == AskStatus.COMPLETED, quarter.contains(Ask.completed_at))
+    )
+    return {"won_deals": int(deals), "amount": Decimal(amount).quantize(Decimal("0.01")), "completed": int(completed)}
+
+
+SPENDING = (PointsSource.REWARD_CLAIM, PointsSource.REWARD_REFUND)
+
+
+@figure("points")
+def points_flow(quarter: Quarter, now: datetime) -> dict:
+    """From the ledger: points issued in the quarter (awards and manual adjustments), spent
+    (claims less refunds), and outstanding at the quarter's end (or now, for this quarter)."""
+    in_quarter = quarter.contains(PointsEntry.created_at)
+    until = min(quarter.end, now)
+    issued, spent, outstanding = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((and_(in_quarter, PointsEntry.source.not_in(SPENDING)), PointsEntry.points), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(in_quarter, PointsEntry.source.in_(SPENDING)), -PointsEntry.points), else_=0)), 0),
+            func.coalesce(func.sum(case((PointsEntry.created_at < until, PointsEntry.points), else_=0)), 0),
+        )
+    ).one()
+    return {"issued": int(issued), "spent": int(spent), "outstanding": int(outstanding)}
+
+
+# Coverage against targets and unmet demand register their figures too (after these).
+from portal.services import coverage, demand  # noqa: E402,F401

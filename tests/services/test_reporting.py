@@ -1,0 +1,300 @@
+"""The dashboard's figures against values computed by hand on a fixed program; coverage
+targets and their gaps (regions nest, only available advocates count); unmet demand
+(normalised criteria, the most frequent combinations, repeats counted once)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.database import utcnow
+from portal.models import (
+    AdvocateStatus,
+    AskOutcome,
+    AskStatus,
+    CoverageTarget,
+    PointsEntry,
+    PointsSource,
+    Region,
+    Term,
+    UnmetDemand,
+    User,
+)
+from portal.services import coverage, demand, directory, points, reporting, taxonomy
+from portal.services.errors import DomainError
+from tests.conftest import ON_POSTGRES
+from tests.factories import AdminFactory, AdvocateFactory, StaffFactory
+from tests.web.asks import activity, askable, make_ask, make_request
+from tests.web.intake import named
+
+Q = reporting.Quarter(2025, 2)  # April to June 2025: a closed quarter, fixed whatever today is
+S = Q.start
+
+
+def at(days: float):
+    return S + timedelta(days=days)
+
+
+def test_quarters():
+    assert (Q.start.isoformat(), Q.end.isoformat()) == ("2025-04-01T00:00:00+00:00", "2025-07-01T00:00:00+00:00")
+    assert reporting.Quarter.parse("2025-Q2") == Q and Q.key == "2025-Q2" and Q.label == "Q2 2025"
+    assert reporting.Quarter.parse("2025-Q5") is None and reporting.Quarter.parse("drop table") is None
+    assert reporting.Quarter(2025, 1).previous() == reporting.Quarter(2024, 4)
+    recent = reporting.Quarter.recent(3, now=at(10))
+    assert [q.key for q in recent] == ["2025-Q2", "2025-Q1", "2024-Q4"]
+
+
+@pytest.fixture
+def program(db, taxonomies):
+    """Four nominations in the quarter (two approved, one waiting, one unverified), one
+    before it, one job-change record; asks in every state; won deals; points."""
+    admin = AdminFactory()
+    a1 = AdvocateFactory(created_at=at(1), submitted_at=at(1.5))
+    a2 = AdvocateFactory(created_at=at(2), submitted_at=at(2.5))
+    AdvocateFactory(status=AdvocateStatus.PENDING, created_at=at(3), submitted_at=at(3.5))
+    AdvocateFactory(status=AdvocateStatus.UNVERIFIED, created_at=at(4))
+    a5 = AdvocateFactory(created_at=S - timedelta(days=10), submitted_at=S - timedelta(days=9))
+    AdvocateFactory(created_at=at(6), submitted_at=at(6), previous_id=a5.id)  # a job change, not a nomination
+
+    def ask(advocate, status, days, **values):
+        return make_ask(advocate, status=status, ago=utcnow() - at(days), **values)
+
+    ask(a1, AskStatus.ACCEPTED, 5)
+    ask(a2, AskStatus.DECLINED, 6)
+    ask(a5, AskStatus.COMPLETED, 7, outcome=AskOutcome.WON, outcome_amount=Decimal("100000"),
+        opportunity_id="OPP-1", completed_at=at(20))
+    ask(a5, AskStatus.COMPLETED, 8, outcome=AskOutcome.WON, outcome_amount=Decimal("50000"),
+        opportunity_id="OPP-1", completed_at=at(21))  # the same deal: counted once, at 100,000
+    ask(a5, AskStatus.COMPLETED, 9, outcome=AskOutcome.WON, outcome_amount=Decimal("30000.50"), completed_at=at(22))
+    ask(a2, AskStatus.COMPLETED, 10, outcome=AskOutcome.LOST, outcome_amount=Decimal("999"), completed_at=at(23))
+    ask(a1, AskStatus.SENT, 11)
+    ask(a1, AskStatus.COMPLETED, -30, outcome=AskOutcome.WON, outcome_amount=Decimal("7"), completed_at=at(-29))  # Q1
+    ask(a2, AskStatus.WITHDRAWN, 200)  # Q4: not this quarter
+
+    def entry(advocate, pts, source, source_id, days):
+        e = points.award(advocate, source, source_id, points=pts) if pts > 0 else points.spend(advocate, -pts, source, source_id)
+        e.created_at = at(days)
+
+    entry(a1, 100, PointsSource.NOMINATION_APPROVED, a1.id, 2)
+    entry(a2, 100, PointsSource.NOMINATION_APPROVED, a2.id, 3)
+    entry(a5, 40, PointsSource.ASK_COMPLETED, 1, -20)  # the quarter before: only in "outstanding"
+    entry(a1, -60, PointsSource.REWARD_CLAIM, 7, 10)
+    entry(a1, 20, PointsSource.REWARD_REFUND, 7, 11)
+    adjusted = points.adjust(admin, a2, -10, "Awarded twice by mistake")
+    adjusted.created_at = at(12)
+    entry(a2, 30, PointsSource.ASK_ACCEPTED, 99, 200)  # after the quarter
+    db.session.flush()
+    return {"a1": a1, "a2": a2, "a5": a5}
+
+
+def test_nomination_funnel(program):
+    # a1 accepted an ask and a2 completed one; a3 waits for approval, a4 never verified.
+    steps = reporting.figures(Q)["funnel"]["steps"]
+    assert [(s["label"], s["value"], s["percent"]) for s in steps] == [
+        ("Nominated", 4, 100), ("Verified", 3, 75), ("Approved", 2, 50), ("Active", 2, 50)
+    ]
+
+
+def test_active_advocates(program):
+    figure = reporting.figures(Q)["activity"]
+    # Approved now: a1, a2, a5 and the job-change record; a1 accepted, a2 and a5 completed
+    # asks sent in Q2 (a2's was lost: taking part is what counts).
+    assert (figure["approved"], figure["active"], figure["active_percent"]) == (4, 3, 75)
+    assert (figure["over_used"], figure["under_used"]) == (0, 0)  # nobody consented: nobody is available
+
+
+def test_asks_by_state_and_utilization(program):
+    figure = reporting.figures(Q)["asks"]
+    states = {s["key"]: s["value"] for s in figure["states"]}
+    assert states == {"sent": 1, "accepted": 1, "declined": 1, "withdrawn": 0, "completed": 4, "expired": 0}
+    assert figure["sent"] == 7
+    # Four approved advocates with the program's 3 a quarter = 12; counting asks in Q2:
+    # a1 two (accepted, sent), a5 three (completed), a2 one (completed; the decline does not count).
+    assert (figure["capacity"], figure["used"], figure["utilization"]) == (12, 6, 50)
+    assert (figure["at_limit"], figure["some"], figure["unasked"]) == (1, 2, 1)
+
+
+def test_an_advocates_own_lower_limit_is_their_capacity(program):
+    program["a5"].quarter_limit = 5  # above the program's 3: the program's applies
+    program["a1"].quarter_limit = 2  # a1 is now at their limit
+    figure = reporting.figures(Q)["asks"]
+    assert (figure["capacity"], figure["at_limit"]) == (11, 2)
+
+
+def test_revenue_influenced(program):
+    figure = reporting.figures(Q)["revenue"]
+    assert figure == {"won_deals": 2, "amount": Decimal("130000.50"), "completed": 4}
+
+
+def test_points_issued_spent_outstanding(program):
+    figure = reporting.figures(Q)["points"]
+    # Issued in Q2: 100 + 100 - 10 (a manual deduction); spent: 60 claimed less 20 refunded.
+    assert figure == {"issued": 190, "spent": 40, "outstanding": 190 - 40 + 40}
+    total = reporting.figures(reporting.Quarter.of(utcnow()))["points"]["outstanding"]
+    assert total == reporting.db.session.scalar(select(func.sum(PointsEntry.points)))  # every balance today
+
+
+def test_over_and_under_used_now(db, taxonomies):
+    now = utcnow()
+    under = askable(AdvocateFactory())
+    over = askable(AdvocateFactory())
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    make_ask(over, ago=now - (month_start + (now - month_start) / 2))
+    make_ask(over, ago=now - (month_start - timedelta(days=3)))
+    figure = reporting.figures(reporting.Quarter.of(now), now)["activity"]
+    assert (figure["over_used"], figure["under_used"]) == (1, 1)
+    assert under.id in {a.id for a in db.session.scalars(directory.search(directory.Filters(usage="under")))}
+
+
+# --- coverage -------------------------------------------------------------------------------
+
+
+def test_coverage_counts_available_advocates_who_match_with_regions_nesting(db, taxonomies):
+    admin = AdminFactory()
+    finance, analytics = named(Term, "Financial services"), named(Term, "Analytics Cloud")
+    central, latam = named(Region, "Central America"), named(Region, "Latin America")
+    fits = [askable(AdvocateFactory(country=c, industry=finance, products=[analytics])) for c in ("PA", "CR")]
+    askable(AdvocateFactory(country="BR", industry=finance, products=[analytics]))  # Latin America, not Central
+    AdvocateFactory(country="PA", industry=finance, products=[analytics])  # not consenting: not available
+    askable(AdvocateFactory(country="PA", industry=finance, products=[analytics], status=AdvocateStatus.PENDING))
+    paused = askable(AdvocateFactory(country="GT", industry=finance, products=[analytics]))
+    paused.paused_until = utcnow().date() + timedelta(days=9)
+
+    central_target = coverage.set_target(admin, finance.id, central.id, analytics.id, 5)
+    coverage.set_target(admin, finance.id, latam.id, None, 2)
+    coverage.set_target(admin, None, None, analytics.id, 1)
+    rows = {r["id"]: r for r in coverage.matrix()}
+
+    central_row = rows[central_target.id]
+    assert (central_row["target"], central_row["actual"], central_row["gap"]) == (5, 2, 3)
+    assert central_row["label"] == "Financial services · Central America · Analytics Cloud"
+    assert central_row["search_args"] == {"available": "y", "industry": [finance.id], "region": [central.id], "product": [analytics.id]}
+    assert [(r["actual"], r["gap"]) for r in coverage.matrix()] == [(2, 3), (3, 0), (3, 0)]  # biggest gap first
+    # The directory search the gap links to finds exactly the advocates counted.
+    found = db.session.scalars(directory.search(directory.Filters(
+        industry_ids=[finance.id], region_ids=[central.id], product_ids=[analytics.id], available_now=True)))
+    assert {a.id for a in found} == {a.id for a in fits}
+
+
+def test_setting_a_target_again_changes_it_and_bad_values_are_refused(db, taxonomies):
+    admin = AdminFactory()
+    healthcare, apac = named(Term, "Healthcare"), named(Region, "APAC")
+    first = coverage.set_target(admin, healthcare.id, apac.id, None, 3)
+    again = coverage.set_target(admin, healthcare.id, apac.id, None, 8)
+    assert first.id == again.id and again.target == 8
+    assert db.session.scalar(select(func.count(CoverageTarget.id))) == 1
+    for args, field in [
+        ((None, None, None, 2), "industry"),
+        ((healthcare.id, None, None, 0), "target"),
+        ((healthcare.id, None, None, 10001), "target"),
+        ((named(Term, "Analytics Cloud").id, None, None, 2), "industry"),  # a product is not an industry
+        ((None, 987654, None, 2), "region"),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            coverage.set_target(admin, *args)
+        assert refused.value.field == field
+
+
+def test_a_recruiting_call_shows_until_the_gap_closes(db, taxonomies):
+    admin = AdminFactory()
+    healthcare = named(Term, "Healthcare")
+    target = coverage.set_target(admin, healthcare.id, None, None, 1)
+    assert coverage.open_calls() == []
+    coverage.open_call(admin, target, "Hospitals using Identity Suite")
+    [call] = coverage.open_calls()
+    assert (call["label"], call["gap"], call["call_message"]) == ("Healthcare · any region · any product", 1, "Hospitals using Identity Suite")
+    askable(AdvocateFactory(industry=healthcare))
+    assert coverage.open_calls() == []  # the gap closed: the call is gone without anyone withdrawing it
+
+
+# --- unmet demand ---------------------------------------------------------------------------
+
+
+def _search(**values):
+    return directory.Filters(available_now=True, **values)
+
+
+def test_unmet_searches_count_together_whatever_the_order(db, taxonomies):
+    staff, other = StaffFactory(), StaffFactory()
+    a, b = named(Term, "Analytics Cloud"), named(Term, "Payments Gateway")
+    finance, central = named(Term, "Financial services"), named(Region, "Central America")
+    assert demand.record_search(staff, _search(product_ids=[a.id, b.id], industry_ids=[finance.id], region_ids=[central.id]), 0)
+    assert demand.record_search(other, _search(product_ids=[b.id, a.id], industry_ids=[finance.id], region_ids=[central.id]), 0)
+    # The same person repeating the search within the hour (reload, next page) counts once.
+    assert demand.record_search(staff, _search(product_ids=[b.id, a.id], industry_ids=[finance.id], region_ids=[central.id]), 0) is None
+    # Not recorded: something was found, "available now" was not asked for, or no criteria at all.
+    assert demand.record_search(staff, _search(product_ids=[a.id]), 3) is None
+    assert demand.record_search(staff, directory.Filters(product_ids=[a.id]), 0) is None
+    assert demand.record_search(staff, _search(), 0) is None
+    demand.record_search(staff, _search(industry_ids=[named(Term, "Healthcare").id]), 0)
+
+    rows = demand.most_frequent(reporting.Quarter.of(utcnow()))
+    assert [(r["label"], r["times"], r["searches"]) for r in rows] == [
+        ("products Analytics Cloud+Payments Gateway, Financial services, Central America", 2, 2),
+        ("Healthcare", 1, 1),
+    ]
+    assert rows[0]["search_args"]["product"] == sorted([a.id, b.id])
+    assert reporting.figures(reporting.Quarter.of(utcnow()))["demand"]["total"] == 3
+    assert demand.most_frequent(reporting.Quarter.of(utcnow()).previous()) == []
+
+
+def test_a_request_closed_unfilled_is_unmet_demand(db, taxonomies):
+    from portal.models import QueueItem, QueueKind
+    from portal.services import approvals
+
+    staff, admin = StaffFactory(), AdminFactory()
+    identity, healthcare, apac = named(Term, "Identity Suite"), named(Term, "Healthcare"), named(Region, "APAC")
+    request = make_request(staff, product_ids=[identity.id], industry_id=healthcare.id, region_id=apac.id)
+    fulfilled = make_request(staff, product_ids=[identity.id])
+    make_ask(askable(AdvocateFactory()), reference_request_id=fulfilled.id)
+
+    def item(r):
+        return db.session.scalar(select(QueueItem).where(QueueItem.kind == QueueKind.REFERENCE_REQUEST, QueueItem.subject_id == r.id))
+
+    approvals.decide(admin, item(request), False, "Nobody in APAC yet")
+    approvals.decide(admin, item(fulfilled), True)
+    [row] = db.session.scalars(select(UnmetDemand)).all()
+    assert (row.reference_request_id, row.source.value, row.actor_id) == (request.id, "request", staff.id)
+    [top] = demand.most_frequent(reporting.Quarter.of(utcnow()))
+    assert (top["label"], top["requests"]) == ("product Identity Suite, Healthcare, APAC, for Reference call", 1)
+    assert top["search_args"]["activity"] == [activity().id]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="races need PostgreSQL's concurrent transactions")
+def test_admins_setting_the_same_target_at_once_make_one_target(app, committed_db):
+    """Six admins set a target for the same combination at the same moment: one target,
+    holding one of their numbers (the unique combination, not a check in Python)."""
+    from portal.database import db
+
+    taxonomy.load_defaults()
+    healthcare = db.session.scalar(select(Term.id).where(Term.name == "Healthcare"))
+    admin_ids = [AdminFactory().id for _ in range(6)]
+    db.session.commit()
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def set_once(n):
+        with app.app_context():
+            try:
+                actor = db.session.get(User, admin_ids[n])
+                barrier.wait()
+                coverage.set_target(actor, healthcare, None, None, n + 1)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 (any failure is the test's finding)
+                db.session.rollback()
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=set_once, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    targets = db.session.scalars(select(CoverageTarget)).all()
+    assert len(targets) == 1 and targets[0].target in range(1, 7)
