@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from portal.services import nominations, profiles, references  # noqa: F401 (register queue handlers)
+    from portal.services import publishing  # noqa: F401 (publish hooks and outbox senders)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from blueprints.admin import bp as admin_bp
+    from blueprints.api import bp as api_bp
     from blueprints.advocate import bp as advocate_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.public import bp as public_bp
@@ -58,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_oidc(app: Flask) -> None:

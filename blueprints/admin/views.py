@@ -13,7 +13,11 @@ PAGE_SIZE = 25
 def dashboard():
     users_by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
     outbox_by_status = dict(
-        db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+        db.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.kind == OutboxKind.EMAIL)  # publish events have their own page
+            .group_by(OutboxMessage.status)
+        ).all()
     )
     accounts = db.session.scalar(select(func.count()).select_from(Account))
     advocates_by_status = dict(
