@@ -17,6 +17,7 @@ from portal.services import directory, publishing
 from portal.services.errors import DomainError
 
 MAX_PER_PAGE = 100
+MAX_ID = 2**31 - 1
 
 
 def _problem(status: int, title: str, detail: str, errors: dict | None = None, headers: dict | None = None):
@@ -51,12 +52,14 @@ def openapi():
 @bp.post("/accounts/<int:account_id>/health")
 @token_required
 def account_health(account_id: int):
+    if account_id > MAX_ID:  # no such row, and more than the database's integer holds
+        return _problem(404, "Not found", f"No account {account_id}.")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _problem(422, "Invalid body", "Send a JSON object.", {"body": "Send a JSON object like {\"status\": \"at_risk\"}."})
     state, note = data.get("status"), data.get("note", "")
-    if not isinstance(note, str):
-        return _problem(422, "Invalid body", "note must be a string.", {"note": "Send text."})
+    if not isinstance(note, str) or len(note) > 500:
+        return _problem(422, "Invalid body", "note must be text of at most 500 characters.", {"note": "Send at most 500 characters of text."})
     if not isinstance(state, str):
         return _problem(422, "Invalid body", "status is required.", {"status": "One of: healthy, at_risk."})
     try:

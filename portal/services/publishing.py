@@ -552,7 +552,7 @@ def set_account_health(token: ApiToken, account_id: int, state: str, note: str =
         account.at_risk = at_risk
         db.session.flush()
         audit.record(None, "account.health", account, f"{account.name} reported {state.replace('_', ' ')} by “{token.name}”",
-                     note=note[:500], token_id=token.id)
+                     note=note, token_id=token.id)
     return account, affected
 
 
