@@ -3,7 +3,10 @@ nothing is lost or applied twice while the reference database is down."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+
+import pytest
 
 from sqlalchemy import func, select, update
 
@@ -341,3 +344,40 @@ def test_unrelated_changes_write_no_event(app, db, reference_db):
     commit()
     assert len(publish_events()) == before
     assert db.session.get(Advocate, advocate.id).contact_hours_start == 8
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks need PostgreSQL")
+def test_events_of_one_advocate_applied_at_once_end_with_the_newest(app, committed_db, reference_db):
+    """Eight workers apply eight events of one advocate at the same moment: the newest event
+    wins and stays the advocate's watermark (the sync row is locked), whatever the order."""
+    advocate = AdvocateFactory()
+    consent.set_consents(advocate.user, advocate, {P.REFERENCE_CALLS})
+    commit()
+    advocate_id = advocate.id
+    assert published(advocate_id) is not None
+    events = [OutboxMessage(kind=OutboxKind.REFERENCE_PUBLISH, advocate_id=advocate_id, payload={}) for _ in range(8)]
+    db.session.add_all(events)
+    db.session.commit()
+    ids = [e.id for e in events]
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def apply(event_id):
+        with app.app_context():
+            try:
+                message = db.session.get(OutboxMessage, event_id)
+                barrier.wait()
+                outcomes.append(publishing.apply_event(message))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=apply, args=(i,)) for i in reversed(ids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 8
+    with reference.engine().connect() as conn:
+        last = conn.scalar(select(reference.sync_state.c.last_event_id).where(reference.sync_state.c.advocate_id == advocate_id))
+    assert last == max(ids)
+    assert sorted(e[0] for e in applied_events() if e[0] in ids) == sorted(ids)
