@@ -50,8 +50,7 @@ def retry_publish_event(message_id: int):
 def retry_all_publish_events():
     count = publishing.retry_all_now()
     commit()
-    publishing.drain()
-    flash(f"{count} waiting events were tried again." if count else "Nothing was waiting.", "success")
+    flash(f"{count} waiting changes are being delivered again." if count else "Nothing was waiting.", "success")
     return redirect(url_for("admin.publishing_status"))
 
 

@@ -461,13 +461,17 @@ def retry_event(actor: User, message_id: int) -> OutboxMessage:
 
 
 def retry_all_now() -> int:
-    """Every waiting publish event becomes due now (the reference database is back)."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.kind.in_(PUBLISH_KINDS), OutboxMessage.status == OutboxStatus.PENDING)
-        .values(next_attempt_at=utcnow())
-    )
+    """Every waiting publish event becomes due now (the reference database is back): the
+    oldest are delivered right after the commit, the rest by the next minute's re-drain."""
+    waiting = (OutboxMessage.kind.in_(PUBLISH_KINDS), OutboxMessage.status == OutboxStatus.PENDING)
+    result = db.session.execute(update(OutboxMessage).where(*waiting).values(next_attempt_at=utcnow()))
     db.session.flush()
+    from portal.jobs import deliver_outbox_message
+
+    for message_id in db.session.scalars(
+        select(OutboxMessage.id).where(*waiting).order_by(OutboxMessage.id).limit(outbox.REDRAIN_BATCH)
+    ):
+        after_commit(deliver_outbox_message, message_id)
     return result.rowcount
 
 

@@ -253,3 +253,15 @@ def test_the_advocates_api_sends_as_many_queries_for_30_rows_as_for_3(client, db
     with statements() as many:
         assert len(client.get("/api/v1/advocates?per_page=50", headers=bearer(plain)).json["items"]) == 30
     assert len(many) == len(few)
+
+
+def test_retry_all_delivers_every_waiting_change(client, db, login_as, reference_db):
+    login_as(AdminFactory())
+    _failing_events(3)
+    commit()
+    html = client.get("/admin/publishing").text
+    assert "3 failing" in html
+    response = submit(client, html, "/admin/publishing/retry-all")
+    assert response.status_code == 302
+    assert "No failures" in client.get("/admin/publishing").text
+    assert publishing.feed_status().pending == 0
