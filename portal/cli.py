@@ -84,7 +84,12 @@ def reference_rebuild(dry_run: bool) -> None:
     """Recompute the whole published set from the portal and report the differences."""
     from portal.services import publishing
 
-    found = publishing.differences() if dry_run else publishing.rebuild()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        found = publishing.differences() if dry_run else publishing.rebuild()
+    except OperationalError as exc:  # the reference database does not answer: say so plainly
+        raise click.ClickException(f"The reference database did not answer: {exc.orig}") from exc
     for difference in found:
         fields = f" ({', '.join(difference.fields)})" if difference.fields else ""
         click.echo(f"advocate {difference.advocate_id}: {difference.change}{fields}")

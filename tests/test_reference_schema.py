@@ -56,3 +56,11 @@ def test_the_cli_migrates_and_rebuilds(app, db, databases):
     assert "the rebuild changed 1 rows" in result.output
     assert published(advocate.id) is not None
     reference.dispose()
+
+
+def test_the_rebuild_says_when_the_reference_database_does_not_answer(app, db):
+    app.config["REFERENCE_DATABASE_URL"] = "sqlite:////nonexistent-folder/reference.sqlite3"
+    result = app.test_cli_runner().invoke(args=["reference", "rebuild"])
+    assert result.exit_code == 1
+    assert "The reference database did not answer" in result.output
+    reference.dispose()
