@@ -30,7 +30,6 @@ def upgrade():
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', portal.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', portal.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', portal.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_tokens_created_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
