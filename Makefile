@@ -29,6 +29,7 @@ install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(FLASK) db upgrade
+	$(FLASK) reference upgrade
 
 seed: migrate
 	$(FLASK) seed-demo

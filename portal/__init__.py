@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.services import nominations, profiles, references  # noqa: F401 (register queue handlers)
     from portal.services import boards  # noqa: F401 (registers the board-application handler)
     from portal.services import campaigns  # noqa: F401 (registers the review-proof handler)
+    from portal.services import publishing  # noqa: F401 (publish hooks and outbox senders)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from blueprints.admin import bp as admin_bp
+    from blueprints.api import bp as api_bp
     from blueprints.advocate import bp as advocate_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.boards import bp as boards_bp
@@ -62,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp, campaigns_bp, boards_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_oidc(app: Flask) -> None:

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(login_link)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(reference_group)
 
 
 @click.command("create-admin")
@@ -61,3 +62,36 @@ def seed_demo() -> None:
     summary = demo.seed()
     commit()
     click.echo(summary)
+
+
+@click.group("reference")
+def reference_group() -> None:
+    """The internal reference database (schema and published set)."""
+
+
+@reference_group.command("upgrade")
+def reference_upgrade() -> None:
+    """Create or migrate the reference database's schema."""
+    from portal import reference
+
+    reference.upgrade()
+    click.echo(f"Reference database schema is at version {reference.SCHEMA_VERSION}.")
+
+
+@reference_group.command("rebuild")
+@click.option("--dry-run", is_flag=True, help="Only report the differences.")
+def reference_rebuild(dry_run: bool) -> None:
+    """Recompute the whole published set from the portal and report the differences."""
+    from portal.services import publishing
+
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        found = publishing.differences() if dry_run else publishing.rebuild()
+    except OperationalError as exc:  # the reference database does not answer: say so plainly
+        raise click.ClickException(f"The reference database did not answer: {exc.orig}") from exc
+    for difference in found:
+        fields = f" ({', '.join(difference.fields)})" if difference.fields else ""
+        click.echo(f"advocate {difference.advocate_id}: {difference.change}{fields}")
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{len(found)} differences; the rebuild {verb} {len(found)} rows." if found else "No differences.")

@@ -67,6 +67,17 @@ def defaults(instance_path: str) -> dict:
         "JOBS_NAME": "advocate-portal",
         "JOBS_IMMEDIATE": False,
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # The internal reference database that sales tools read (SPEC §9): a separate
+        # database with its own versioned schema (reference_migrations/).
+        "REFERENCE_DATABASE_URL": f"sqlite:///{Path(instance_path) / 'reference.sqlite3'}",
+        # Optional push of the same publish events to an external reference or CRM system,
+        # as JSON, signed in with OAuth 2.0 client credentials. Empty URL = no push.
+        "PUSH_URL": "",
+        "PUSH_TOKEN_URL": "",
+        "PUSH_CLIENT_ID": "",
+        "PUSH_CLIENT_SECRET": "",
+        "PUSH_SCOPE": "",
+        "PUSH_TIMEOUT": 10,
     }
 
 
@@ -104,7 +115,7 @@ def _development_secret(instance_path: str) -> str:
 def _derived(config: Config) -> dict:
     production = config["ENV"] == "production"
     return {
-        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(config["DATABASE_URL"]),
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(config["DATABASE_URL"]),
         "RATELIMIT_STORAGE_URI": config["REDIS_URL"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -118,7 +129,7 @@ def _derived(config: Config) -> dict:
     }
 
 
-def _sqlalchemy_url(url: str) -> str:
+def sqlalchemy_url(url: str) -> str:
     # Accept the common postgres:// and postgresql:// forms; the driver is psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

@@ -133,3 +133,15 @@ def render_program_report(report_id: int) -> None:
 
     with app_context():
         program_report.render_job(report_id)
+
+
+@huey.periodic_task(crontab(minute="40", hour="3"))
+def rebuild_reference_database() -> None:
+    """Nightly: recompute the whole published set (pauses that ended yesterday become
+    available again; anything that drifted is repaired and logged)."""
+    from portal.services import publishing
+
+    with app_context():
+        repaired = publishing.rebuild()
+        if repaired:
+            log.warning("reference rebuild repaired %s rows", len(repaired))

@@ -140,10 +140,24 @@ def _test_config(database_url: str, **overrides) -> dict:
     return config
 
 
+@pytest.fixture(scope="session")
+def reference_database_url(databases):
+    """The reference database the ordinary tests publish into (schema from its metadata;
+    tests/test_reference_schema.py proves its migrations build the same). Tests that look
+    at what was published use their own, empty one (``reference_db``)."""
+    from portal import reference
+
+    url = databases.new("reference")
+    engine = create_engine(_pg_url(url))
+    reference.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
-def app_config(database_url):
+def app_config(database_url, reference_database_url):
     """Override per test with ``@pytest.mark.parametrize`` or by wrapping this fixture."""
-    return _test_config(database_url)
+    return _test_config(database_url, REFERENCE_DATABASE_URL=reference_database_url)
 
 
 def _fresh_g(sender, **extra) -> None:
@@ -165,6 +179,9 @@ def app(app_config):
         _db.session.remove()
         for engine in _db.engines.values():
             engine.dispose()
+        from portal import reference
+
+        reference.dispose()
 
 
 @pytest.fixture

@@ -6,4 +6,4 @@ from portal.security import require_role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_role(Role.ADMIN))
 
-from blueprints.admin import advocates, asks, exports, queue, records, reporting, taxonomies, views  # noqa: E402,F401
+from blueprints.admin import advocates, asks, exports, publishing, queue, records, reporting, taxonomies, views  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Every model, imported here so that Alembic and the app see the whole schema."""
 
 from portal.models.account import Account, GiftPolicy
+from portal.models.api_token import ApiToken
 from portal.models.advocate import (
     CURRENT_STATUSES,
     Advocate,
@@ -77,6 +78,7 @@ __all__ = [
     "ReferenceRequest",
     "RequestStatus",
     "Account",
+    "ApiToken",
     "ActivityType",
     "Advocate",
     "AdvocateStatus",

@@ -11,6 +11,10 @@ from portal.database import db, enum_type, utcnow
 
 class OutboxKind(enum.StrEnum):
     EMAIL = "email"
+    # An advocate's published row must be recomputed in the reference database.
+    REFERENCE_PUBLISH = "reference_publish"
+    # The same change, pushed as JSON to the external reference/CRM system.
+    HTTP_PUSH = "http_push"
 
 
 class OutboxStatus(enum.StrEnum):
@@ -32,6 +36,8 @@ class OutboxMessage(db.Model):
         enum_type(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )
     recipient: Mapped[str | None] = mapped_column(String(254), index=True)
+    # Publish events: whose row changes (events of one advocate apply in id order).
+    advocate_id: Mapped[int | None] = mapped_column(index=True)
     subject: Mapped[str | None] = mapped_column(String(300))
     payload: Mapped[dict] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -65,11 +65,13 @@ def deliver(message_id: int) -> None:
         return
     message.attempts += 1
     try:
-        _SENDERS[message.kind](message.payload)
+        _SENDERS[message.kind](message)
     except Exception as exc:  # whatever failed, the message stays queued for a retry
         log.warning("outbox message %s failed (attempt %s): %s", message.id, message.attempts, exc)
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        # An email can go stale; a publish event never gives up (a lost withdrawal would
+        # leave someone listed without consent): it waits, with backoff, however long.
+        if message.kind is OutboxKind.EMAIL and message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
             message.status = OutboxStatus.FAILED
         else:
             message.next_attempt_at = now + backoff(message.attempts)
@@ -119,9 +121,9 @@ def build_email(payload: dict) -> EmailMessage:
     return message
 
 
-def _send_email(payload: dict) -> None:
+def _send_email(outbox_message: OutboxMessage) -> None:
     config = current_app.config
-    message = build_email(payload)
+    message = build_email(outbox_message.payload)
     if config["MAIL_CONSOLE"]:
         # Development without SMTP: print it; admins also read it at /admin/mailbox.
         # Decoded, not as MIME: a long line (every sign-in link) makes the body
@@ -140,4 +142,10 @@ def _send_email(payload: dict) -> None:
         smtp.send_message(message)
 
 
-_SENDERS = {OutboxKind.EMAIL: _send_email}
+_SENDERS: dict = {OutboxKind.EMAIL: _send_email}
+
+
+def register_sender(kind: OutboxKind, sender) -> None:
+    """``sender(message)`` delivers one message of ``kind`` or raises (publishing registers
+    its kinds here, so the same drain, backoff and re-drain serve every side effect)."""
+    _SENDERS[kind] = sender

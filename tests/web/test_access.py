@@ -28,6 +28,8 @@ PAGES = {
     "/admin": ADMINS,
     "/admin/mailbox": ADMINS,
     "/admin/mailbox/{message}": ADMINS,
+    "/admin/publishing": ADMINS,
+    "/admin/publishing/tokens": ADMINS,
 }
 
 MATRIX = [(path, role, expected) for path, by_role in PAGES.items() for role, expected in by_role.items()]

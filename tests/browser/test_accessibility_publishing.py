@@ -1,0 +1,50 @@
+"""WCAG 2.2 AA on the team's publishing pages (feed status, API tokens, a new token shown
+once, a token form with a mistake), at desktop and phone width."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN_EMAIL, check_page
+
+
+def publishing(open, portal):
+    page = open(as_=ADMIN_EMAIL)
+    page.goto("/admin")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Publishing").click()
+    expect(page.get_by_role("heading", name="Publishing to the reference database")).to_be_visible()
+    expect(page.get_by_role("region", name="Consistency")).to_contain_text("a rebuild would change nothing")
+    return page
+
+
+def api_token_created(open, portal):
+    page = open(as_=ADMIN_EMAIL)
+    page.goto("/admin/publishing")
+    page.get_by_role("link", name="manage API tokens").click()
+    page.get_by_label("Used by").fill("Gainsight health feed")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name="Copy the new token now")).to_be_visible()
+    expect(page.locator("#new-token")).to_have_text(re.compile(r"^ap_"))
+    expect(page.get_by_role("region", name="Tokens")).to_contain_text("Gainsight health feed")
+    return page
+
+
+def api_token_with_mistake(open, portal):
+    page = open(as_=ADMIN_EMAIL)
+    page.goto("/admin/publishing/tokens")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("Used by")).to_have_accessible_description(re.compile("Name the system"))
+    return page
+
+
+PAGES = [publishing, api_token_created, api_token_with_mistake]
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("visit", PAGES, ids=lambda visit: visit.__name__.replace("_", "-"))
+def test_publishing_page_is_accessible(open_page, portal, visit, size):
+    page = visit(lambda as_=None: open_page(size, as_=as_), portal)
+    check_page(page, f"publishing-{visit.__name__.replace('_', '-')}-{size}")
