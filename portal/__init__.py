@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
-    from portal.services import nominations, profiles, references  # noqa: F401 (register queue handlers)
+    from portal.services import nominations, profiles, references, rewards  # noqa: F401 (register queue handlers)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -54,9 +54,10 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.advocate import bp as advocate_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.public import bp as public_bp
+    from blueprints.rewards import bp as rewards_bp
     from blueprints.staff import bp as staff_bp
 
-    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp):
+    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp, rewards_bp):
         app.register_blueprint(bp)
 
 

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(login_link)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(points_group)
 
 
 @click.command("create-admin")
@@ -61,3 +62,18 @@ def seed_demo() -> None:
     summary = demo.seed()
     commit()
     click.echo(summary)
+
+
+@click.group("points")
+def points_group() -> None:
+    """The points ledger."""
+
+
+@points_group.command("backfill")
+def points_backfill() -> None:
+    """Award the points of events recorded before the ledger (safe to run again)."""
+    from portal.services import rewards
+
+    awarded = rewards.backfill()
+    commit()
+    click.echo(f"Awarded {awarded} event(s) not yet in the ledger.")

@@ -102,3 +102,25 @@ class AdvocateFactory(BaseFactory):
     country = "PA"
     time_zone = "America/Panama"
     last_confirmed_at = factory.LazyFunction(utcnow)
+
+
+# --- rewards (issue 6) ----------------------------------------------------------------------
+from decimal import Decimal  # noqa: E402
+
+from portal.models import Reward  # noqa: E402
+
+
+class RewardFactory(BaseFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A thank-you from the program."
+    points_cost = 100
+    monetary_value = Decimal("20.00")
+    stock = None
+    per_advocate_limit = None
+    needs_approval = False
+    is_donation = False
+    charities = factory.LazyFunction(list)
+    active = True

@@ -31,6 +31,13 @@ from portal.models.notification import Delivery, Notification, NotificationCateg
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
+from portal.models.rewards import (
+    HOLDING_STATUSES,
+    ClaimStatus,
+    Reward,
+    RewardClaim,
+    RewardSettings,
+)
 from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
 from portal.models.upload import Upload
 from portal.models.user import Role, User, normalise_email
@@ -85,4 +92,9 @@ __all__ = [
     "advocate_products",
     "advocate_use_cases",
     "normalise_email",
+    "HOLDING_STATUSES",
+    "ClaimStatus",
+    "Reward",
+    "RewardClaim",
+    "RewardSettings",
 ]
