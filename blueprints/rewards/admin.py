@@ -101,38 +101,40 @@ def _claim(claim_id: int) -> RewardClaim:
     return db.get_or_404(RewardClaim, claim_id)
 
 
-@bp.post("/admin/rewards/claims/<int:claim_id>/fulfil")
-@admin_only
-def admin_fulfil_claim(claim_id: int):
+def _act_on_claim(claim_id: int, act, done: str):
+    """Fulfil or cancel a claim from the fulfilment list (a plain form post)."""
     claim = _claim(claim_id)
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            rewards.fulfil_claim(current_user, claim)
+            act(claim, form)
         except DomainError as exc:
             rollback()
             flash(exc.message, "error")
         else:
             commit()
-            flash(f"Marked as sent: {claim.reward.name} for {claim.user.name}.", "success")
+            flash(done.format(claim=claim), "success")
     return redirect(url_for("rewards.admin_claims", status="approved"))
+
+
+@bp.post("/admin/rewards/claims/<int:claim_id>/fulfil")
+@admin_only
+def admin_fulfil_claim(claim_id: int):
+    return _act_on_claim(
+        claim_id,
+        lambda claim, form: rewards.fulfil_claim(current_user, claim),
+        "Marked as sent: {claim.reward.name} for {claim.user.name}.",
+    )
 
 
 @bp.post("/admin/rewards/claims/<int:claim_id>/cancel")
 @admin_only
 def admin_cancel_claim(claim_id: int):
-    claim = _claim(claim_id)
-    form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            rewards.cancel_claim(current_user, claim, form.reason.data or "")
-        except DomainError as exc:
-            rollback()
-            flash(exc.message, "error")
-        else:
-            commit()
-            flash(f"Cancelled; {claim.points} points returned to {claim.user.name}.", "success")
-    return redirect(url_for("rewards.admin_claims", status="approved"))
+    return _act_on_claim(
+        claim_id,
+        lambda claim, form: rewards.cancel_claim(current_user, claim, form.reason.data or ""),
+        "Cancelled; {claim.points} points returned to {claim.user.name}.",
+    )
 
 
 def _render_points(settings_form, adjust_form, status=200):

@@ -283,20 +283,12 @@ def test_the_balance_is_the_ledger_sum_after_any_sequence(db, actions):
         example.rollback()
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="races need PostgreSQL's concurrent transactions")
-def test_fifty_claims_at_once_against_stock_5_and_a_balance_for_3(app, committed_db):
-    """50 simultaneous claims by one advocate who can afford 3 of a reward with 5 in stock."""
-    advocate = AdvocateFactory()
-    admin = AdminFactory()
-    reward = RewardFactory(points_cost=100, stock=5, monetary_value=Decimal("1"))
-    db.session.flush()
-    points.adjust(admin, advocate, 350, "Enough for three")
-    db.session.commit()
-    user_id, reward_id = advocate.user_id, reward.id
-    barrier = threading.Barrier(50, timeout=60)
+def claim_all_at_once(app, claims: list[tuple[int, int]]) -> list[str]:
+    """Each (user id, reward id) claimed in its own thread, released at the same moment."""
+    barrier = threading.Barrier(len(claims), timeout=60)
     outcomes = []
 
-    def claim_once():
+    def claim_once(user_id, reward_id):
         with app.app_context():
             try:
                 # Connections are taken after the barrier: 50 threads share the pool's 15,
@@ -311,11 +303,25 @@ def test_fifty_claims_at_once_against_stock_5_and_a_balance_for_3(app, committed
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=claim_once) for _ in range(50)]
+    threads = [threading.Thread(target=claim_once, args=pair) for pair in claims]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return outcomes
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="races need PostgreSQL's concurrent transactions")
+def test_fifty_claims_at_once_against_stock_5_and_a_balance_for_3(app, committed_db):
+    """50 simultaneous claims by one advocate who can afford 3 of a reward with 5 in stock."""
+    advocate = AdvocateFactory()
+    admin = AdminFactory()
+    reward = RewardFactory(points_cost=100, stock=5, monetary_value=Decimal("1"))
+    db.session.flush()
+    points.adjust(admin, advocate, 350, "Enough for three")
+    db.session.commit()
+    user_id, reward_id = advocate.user_id, reward.id
+    outcomes = claim_all_at_once(app, [(user_id, reward_id)] * 50)
     assert sorted(outcomes) == ["claimed"] * 3 + ["refused"] * 47
     db.session.expire_all()
     assert db.session.get(Reward, reward_id).stock == 2
@@ -336,29 +342,7 @@ def test_fifty_advocates_at_once_never_oversell_stock_5(app, committed_db):
         users.append(advocate.user_id)
     db.session.commit()
     reward_id = reward.id
-    barrier = threading.Barrier(50, timeout=60)
-    outcomes = []
-
-    def claim_once(user_id):
-        with app.app_context():
-            try:
-                # Connections are taken after the barrier: 50 threads share the pool's 15,
-                # so at least 15 transactions race at every moment.
-                barrier.wait()
-                rewards.claim_reward(db.session.get(User, user_id), reward_id)
-                db.session.commit()
-                outcomes.append("claimed")
-            except DomainError:
-                db.session.rollback()
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=claim_once, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = claim_all_at_once(app, [(user_id, reward_id) for user_id in users])
     assert sorted(outcomes) == ["claimed"] * 5 + ["refused"] * 45
     db.session.expire_all()
     assert db.session.get(Reward, reward_id).stock == 0

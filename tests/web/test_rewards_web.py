@@ -254,6 +254,7 @@ def test_the_fulfilment_list_and_marking_sent(client, db, login_as):
 def test_the_leaderboard_opt_in_form(client, db, login_as):
     advocate = funded(100)
     login_as(advocate.user)
+    db.session.commit()  # a refusal rolls the request back: the setup must survive it
     page = client.get("/leaderboard").text
     assert "you would be number" in page
     missing = submit(client, page, "/leaderboard", leaderboard_opt_in="y", display_name="")
