@@ -18,10 +18,9 @@ from tests.factories import AdminFactory, AdvocateFactory, RewardFactory, StaffF
 from tests.services.test_uploads import image_bytes
 from tests.web.intake import queries_to_render
 from tests.web.pages import field_error, redirect_target, submit
+from tests.web.test_access import ADMINS, FORBIDDEN, OK, SIGN_IN
 
-OK, SIGN_IN, FORBIDDEN = 200, "sign-in", 403
 ADVOCATES = {"anonymous": SIGN_IN, "advocate": OK, "staff": FORBIDDEN, "admin": FORBIDDEN}
-ADMINS = {"anonymous": SIGN_IN, "advocate": FORBIDDEN, "staff": FORBIDDEN, "admin": OK}
 PAGES = {
     "/points": ADVOCATES,
     "/leaderboard": ADVOCATES,
