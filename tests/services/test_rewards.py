@@ -223,11 +223,11 @@ ACTIONS = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=ACTIONS)
 def test_the_balance_is_the_ledger_sum_after_any_sequence(db, actions):
     with db.session.begin_nested() as example:  # each example starts from the same empty ledger
-        advocate, admin = rich(0), AdminFactory()
+        advocate, admin = rich(150), AdminFactory()
         catalog = [
             RewardFactory(points_cost=30, stock=3, monetary_value=Decimal("1")),
             RewardFactory(points_cost=70, needs_approval=True, monetary_value=Decimal("1")),
