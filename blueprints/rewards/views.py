@@ -1,6 +1,6 @@
 """The advocate's side: /points, /leaderboard, /rewards and their claims."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from blueprints.rewards import bp

@@ -21,10 +21,10 @@ from portal.models import (
     AskStatus,
     Blackout,
     NotificationCategory,
+    PointsSource,
     ProgramSettings,
     Role,
     User,
-    PointsSource,
 )
 from portal.services import audit, consent, points
 from portal.services.contact_rules import Activity, PastAsk, Snapshot, Verdict, evaluate, local_date, next_allowed_date, quarter_of

@@ -17,13 +17,13 @@ from portal.models import (
     Advocate,
     AdvocateStatus,
     NominationSource,
+    PointsSource,
     QueueKind,
     Role,
     Seniority,
     Term,
     User,
     normalise_email,
-    PointsSource,
 )
 from portal.services import approvals, audit, points
 from portal.services.auth import LinkPurpose, find_user, sign_in_url

@@ -18,12 +18,12 @@ from portal.models import (
     ConsentChange,
     NominationSource,
     NotificationCategory,
+    PointsSource,
     ProfileChange,
     QueueKind,
     Term,
     User,
     normalise_email,
-    PointsSource,
 )
 from portal.services import approvals, audit, consent, nominations, points
 from portal.services.auth import find_user

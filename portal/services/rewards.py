@@ -22,6 +22,7 @@ from portal.models import (
     Account,
     Advocate,
     AdvocateStatus,
+    Ask,
     AskStatus,
     AuditEvent,
     ClaimStatus,
@@ -38,7 +39,6 @@ from portal.models import (
     Role,
     User,
 )
-from portal.models.asks import Ask
 from portal.models.points import DEFAULT_POINTS
 from portal.models.rewards import DEFAULT_ANNUAL_GIFT_CAP, DEFAULT_VALUE_PER_POINT
 from portal.services import approvals, audit, points

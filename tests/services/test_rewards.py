@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from portal.database import db, utcnow
 from portal.models import (
-    Advocate,
     AdvocateStatus,
     AskOutcome,
     AskStatus,
