@@ -309,7 +309,7 @@ def seed_rewards(admin) -> None:
     every state, and a leaderboard worth looking at. Runs once; the backfill always."""
     from decimal import Decimal
 
-    from portal.models import GiftPolicy, PointsEntry, PointsSource, Reward
+    from portal.models import GiftPolicy, Reward
     from portal.services import points, rewards
 
     rewards.backfill()
@@ -347,9 +347,6 @@ def seed_rewards(admin) -> None:
         if shown:
             people[email].user.leaderboard_opt_in = True
             people[email].user.display_name = shown
-    # Nominations were approved long ago: they count for all time, not this quarter.
-    for entry in db.session.scalars(select(PointsEntry).where(PointsEntry.source == PointsSource.NOMINATION_APPROVED)):
-        entry.created_at = earlier
     db.session.flush()
 
     def claim(email, name, **kwargs):
