@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
-    from portal.services import nominations, profiles, references  # noqa: F401 (register queue handlers)
+    from portal.services import nominations, profiles, references, rewards  # noqa: F401 (register queue handlers)
     from portal.services import boards  # noqa: F401 (registers the board-application handler)
     from portal.services import campaigns  # noqa: F401 (registers the review-proof handler)
     from portal.services import publishing  # noqa: F401 (publish hooks and outbox senders)
@@ -60,9 +60,10 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.boards import bp as boards_bp
     from blueprints.campaigns import bp as campaigns_bp
     from blueprints.public import bp as public_bp
+    from blueprints.rewards import bp as rewards_bp
     from blueprints.staff import bp as staff_bp
 
-    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp, campaigns_bp, boards_bp):
+    for bp in (public_bp, auth_bp, advocate_bp, staff_bp, admin_bp, campaigns_bp, boards_bp, rewards_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
 

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(login_link)
     app.cli.add_command(seed_demo)
     app.cli.add_command(reference_group)
+    app.cli.add_command(points_group)
 
 
 @click.command("create-admin")
@@ -95,3 +96,18 @@ def reference_rebuild(dry_run: bool) -> None:
         click.echo(f"advocate {difference.advocate_id}: {difference.change}{fields}")
     verb = "would change" if dry_run else "changed"
     click.echo(f"{len(found)} differences; the rebuild {verb} {len(found)} rows." if found else "No differences.")
+
+
+@click.group("points")
+def points_group() -> None:
+    """The points ledger."""
+
+
+@points_group.command("backfill")
+def points_backfill() -> None:
+    """Award the points of events recorded before the ledger (safe to run again)."""
+    from portal.services import rewards
+
+    awarded = rewards.backfill()
+    commit()
+    click.echo(f"Awarded {awarded} event(s) not yet in the ledger.")

@@ -127,6 +127,7 @@ def seed() -> str:
     seed_campaigns()
     seed_boards(admin)
     seed_reporting(admin, staff)
+    seed_rewards(admin)
 
     # A fresh password each run, printed once: the demo never ships a known password.
     password = secrets.token_urlsafe(12)
@@ -558,4 +559,79 @@ def seed_reporting(admin, staff) -> None:
     for advocate in db.session.scalars(select(Advocate).where(Advocate.status == AdvocateStatus.APPROVED)):
         points.award(advocate, PointsSource.NOMINATION_APPROVED, advocate.id)
     # No spends: those come from reward claims (the rewards area seeds its own).
+# --- rewards (issue 6) ----------------------------------------------------------------------
+
+DEMO_REWARDS = [
+    # name, description, points, value, stock, per person, needs approval, charities
+    ("Coffee gift card", "A $10 card for the coffee chain of your choice, by email.", 60, "10", None, None, False, []),
+    ("Donation to a charity", "We give $25 in your name to the charity you choose.", 100, "25", None, None, False,
+     ["Doctors Without Borders", "Code.org", "Room to Read"]),
+    ("Branded hoodie", "Our soft grey hoodie, posted to you. Tell us your size.", 150, "45", 12, 1, False, []),
+    ("Roadmap session with product leaders", "An hour with the product team on what comes next.", 200, "0", None, 1, True, []),
+    ("Conference pass", "A full pass to our annual user conference.", 400, "200", 3, 1, True, []),
+    ("Limited edition notebook", "Hand-bound, numbered. Gone for now; more next quarter.", 80, "15", 0, 1, False, []),
+]
+
+
+def seed_rewards(admin) -> None:
+    """A catalog with limited and unlimited items and a donation, gift policies, claims in
+    every state, and a leaderboard worth looking at. Runs once; the backfill always."""
+    from decimal import Decimal
+
+    from portal.models import GiftPolicy, Reward
+    from portal.services import points, rewards
+
+    rewards.backfill()
+    if db.session.scalar(select(Reward.id).limit(1)) is not None:
+        return
+    catalog = {}
+    for name, description, cost, value, stock, limit, approval, charities in DEMO_REWARDS:
+        catalog[name] = rewards.save_reward(
+            admin, None,
+            rewards.RewardDetails(name=name, description=description, points_cost=cost, monetary_value=Decimal(value),
+                                  stock=stock, per_advocate_limit=limit, available_from=None, available_until=None,
+                                  needs_approval=approval, is_donation=bool(charities), charities=charities, active=True),
+        )
+    accounts = {a.domain: a for a in db.session.scalars(select(Account))}
+    rewards.set_gift_policy(admin, accounts["sakuraretail.example"], GiftPolicy.CHARITY_ONLY, None)
+    rewards.set_gift_policy(admin, accounts["maplegov.example"], GiftPolicy.NONE, None)
+    rewards.set_gift_policy(admin, accounts["bancoistmeno.example"], GiftPolicy.ALLOWED, Decimal("150"))
+
+    people = {email: _current(email) for email in (
+        "advocate@example.com", "maria.lopez@bancoistmeno.example", "diego.mora@cafepacifico.example",
+        "kenji.sato@sakuraretail.example", "carlos.mendez@agroexports-gt.example")}
+    if not all(a is not None and a.status is AdvocateStatus.APPROVED for a in people.values()):
+        return  # a database with people of its own: the catalog alone
+    earlier = utcnow() - timedelta(days=200)
+    for email, amount, reason, shown in (
+        ("advocate@example.com", 400, "Hosted the launch webinar", None),
+        ("maria.lopez@bancoistmeno.example", 450, "Keynote at the Panama user group", "María L."),
+        ("diego.mora@cafepacifico.example", 500, "Case study published", "Diego"),
+        ("kenji.sato@sakuraretail.example", 250, "Translated the onboarding guide", "Kenji S."),
+        ("carlos.mendez@agroexports-gt.example", 220, "Beta feedback sessions", "Carlos"),
+    ):
+        entry = points.adjust(admin, people[email], amount, reason)
+        if email in ("diego.mora@cafepacifico.example", "kenji.sato@sakuraretail.example"):
+            entry.created_at = earlier  # earned last year: all time differs from this quarter
+        if shown:
+            people[email].user.leaderboard_opt_in = True
+            people[email].user.display_name = shown
+    db.session.flush()
+
+    def claim(email, name, **kwargs):
+        return rewards.claim_reward(people[email].user, catalog[name].id, **kwargs)
+
+    def decide(c, approve, reason=""):
+        item = db.session.scalar(select(QueueItem).where(QueueItem.kind == QueueKind.REWARD_CLAIM, QueueItem.subject_id == c.id))
+        approvals.decide(admin, item, approve, reason)
+
+    rewards.fulfil_claim(admin, claim("maria.lopez@bancoistmeno.example", "Branded hoodie",
+                                      delivery_note="Size M · Calle 50, Torre Global, Piso 12, Panamá"))
+    claim("maria.lopez@bancoistmeno.example", "Coffee gift card")  # approved, to send
+    claim("diego.mora@cafepacifico.example", "Conference pass")  # waiting in the queue
+    rewards.cancel_claim(people["diego.mora@cafepacifico.example"].user,
+                         claim("diego.mora@cafepacifico.example", "Roadmap session with product leaders"))
+    rewards.fulfil_claim(admin, claim("kenji.sato@sakuraretail.example", "Donation to a charity", charity="Room to Read"))
+    decide(claim("carlos.mendez@agroexports-gt.example", "Roadmap session with product leaders"), False,
+           "This quarter's sessions are full; we will invite you to the next one.")
     db.session.flush()

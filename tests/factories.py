@@ -129,6 +129,8 @@ class CampaignFactory(BaseFactory):
     points_per_review = 150
     gift_value = Decimal("25.00")
     instructions = "Write about what you use the product for."
+
+
 # --- advisory boards ---------------------------------------------------------------------------
 
 
@@ -150,3 +152,24 @@ def board_applicant(**values) -> Advocate:
     advocate = AdvocateFactory(**values)
     consent.set_consents(advocate.user, advocate, {ConsentPurpose.ADVISORY_BOARD})
     return advocate
+
+
+# --- rewards (issue 6) ----------------------------------------------------------------------
+
+from portal.models import Reward  # noqa: E402
+
+
+class RewardFactory(BaseFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A thank-you from the program."
+    points_cost = 100
+    monetary_value = Decimal("20.00")
+    stock = None
+    per_advocate_limit = None
+    needs_approval = False
+    is_donation = False
+    charities = factory.LazyFunction(list)
+    active = True

@@ -53,6 +53,13 @@ from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
 from portal.models.reporting import CoverageTarget, DemandSource, ProgramReport, ReportStatus, UnmetDemand
+from portal.models.rewards import (
+    HOLDING_STATUSES,
+    ClaimStatus,
+    Reward,
+    RewardClaim,
+    RewardSettings,
+)
 from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
 from portal.models.upload import Upload
 from portal.models.user import Role, User, normalise_email
@@ -129,4 +136,9 @@ __all__ = [
     "ProgramReport",
     "ReportStatus",
     "UnmetDemand",
+    "HOLDING_STATUSES",
+    "ClaimStatus",
+    "Reward",
+    "RewardClaim",
+    "RewardSettings",
 ]

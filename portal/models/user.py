@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, String, func
+from sqlalchemy import JSON, CheckConstraint, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from portal.database import db, enum_type, utcnow
@@ -39,6 +39,9 @@ class User(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None]
     # {notification category: "immediate" | "digest" | "off"}; missing = immediate
     email_preferences: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The leaderboard shows only those who opted in, by the name they chose there.
+    leaderboard_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    display_name: Mapped[str | None] = mapped_column(String(60))
 
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:

@@ -21,11 +21,12 @@ from portal.models import (
     AskStatus,
     Blackout,
     NotificationCategory,
+    PointsSource,
     ProgramSettings,
     Role,
     User,
 )
-from portal.services import audit, consent
+from portal.services import audit, consent, points
 from portal.services.contact_rules import Activity, PastAsk, Snapshot, Verdict, evaluate, local_date, next_allowed_date, quarter_of
 from portal.services.errors import DomainError
 from portal.services.notify import notify
@@ -234,6 +235,8 @@ def respond(actor: User, ask: Ask, accept: bool, reason: str = "") -> None:
         decline_reason="" if accept else reason.strip()[:2000],
     )
     audit.record(actor, "ask.accepted" if accept else "ask.declined", ask, f"Advocate answered ask #{ask.id}")
+    if accept:
+        points.award(ask.advocate, PointsSource.ASK_ACCEPTED, ask.id, actor=actor)
 
 
 def withdraw(actor: User, ask: Ask) -> None:
@@ -259,6 +262,7 @@ def complete(actor: User, ask: Ask, outcome: AskOutcome, amount: Decimal | None)
         ask, (AskStatus.ACCEPTED,), status=AskStatus.COMPLETED, completed_at=utcnow(), outcome=outcome, outcome_amount=amount
     )
     audit.record(actor, "ask.completed", ask, f"Completed ask #{ask.id}: {outcome.value}", amount=str(amount or ""))
+    points.award(ask.advocate, PointsSource.ASK_COMPLETED, ask.id, actor=actor)
 
 
 def expire_overdue(today: date | None = None) -> int:

@@ -17,6 +17,7 @@ from portal.models import (
     Advocate,
     AdvocateStatus,
     NominationSource,
+    PointsSource,
     QueueKind,
     Role,
     Seniority,
@@ -24,7 +25,7 @@ from portal.models import (
     User,
     normalise_email,
 )
-from portal.services import approvals, audit
+from portal.services import approvals, audit, points
 from portal.services.auth import LinkPurpose, find_user, sign_in_url
 from portal.services.errors import DomainError
 from portal.services.notify import email_user
@@ -346,6 +347,7 @@ def _decide_membership(actor: User, item, approve: bool, reason: str) -> tuple[U
         advocate.status = AdvocateStatus.APPROVED
         advocate.last_confirmed_at = advocate.last_confirmed_at or now
         db.session.flush()
+        points.award(advocate, PointsSource.NOMINATION_APPROVED, advocate.id, actor=actor)
         return advocate.user, "Welcome to the advocacy program: your membership is approved"
     advocate.status = AdvocateStatus.REJECTED
     db.session.flush()

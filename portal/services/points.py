@@ -25,8 +25,12 @@ class InsufficientPoints(DomainError):
 
 
 def points_value(source: PointsSource) -> int:
-    """What an earning event is worth in this program."""
-    return DEFAULT_POINTS[source]
+    """What an earning event is worth in this program: the admins' points table
+    (``RewardSettings``), else the defaults."""
+    from portal.models import RewardSettings
+
+    worth = db.session.scalar(select(getattr(RewardSettings, source.value)).order_by(RewardSettings.id).limit(1))
+    return DEFAULT_POINTS[source] if worth is None else worth
 
 
 def balance(user: User | int) -> int:

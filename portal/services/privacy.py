@@ -3,7 +3,7 @@ program's aggregate numbers right."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from portal.database import db, utcnow
 from portal.models import (
@@ -13,8 +13,10 @@ from portal.models import (
     Notification,
     OutboxMessage,
     OutboxStatus,
+    PointsEntry,
     ProfileChange,
     QueueItem,
+    RewardClaim,
     User,
 )
 from portal.services import approvals, audit, campaigns, consent
@@ -50,6 +52,8 @@ def export_data(user: User) -> dict:
             "created_at": _iso(user.created_at),
             "last_sign_in_at": _iso(user.last_sign_in_at),
             "email_preferences": user.email_preferences or {},
+            "leaderboard_opt_in": user.leaderboard_opt_in,
+            "leaderboard_display_name": user.display_name,
         },
         "memberships": [
             {
@@ -103,6 +107,16 @@ def export_data(user: User) -> dict:
         if advocate_ids
         else [],
         "review_campaigns": campaigns.export_for(advocate_ids),
+        "points": [
+            {"points": e.points, "balance_after": e.balance_after, "source": e.source.value, "reason": e.reason,
+             "at": _iso(e.created_at)}
+            for e in db.session.scalars(select(PointsEntry).where(PointsEntry.user_id == user.id).order_by(PointsEntry.id))
+        ],
+        "reward_claims": [
+            {"reward": c.reward.name, "status": c.status.value, "points": c.points, "value": str(c.monetary_value),
+             "charity": c.charity, "delivery_note": c.delivery_note, "at": _iso(c.created_at)}
+            for c in db.session.scalars(select(RewardClaim).where(RewardClaim.user_id == user.id).order_by(RewardClaim.id))
+        ],
         "notifications": [
             {"title": n.title, "body": n.body, "at": _iso(n.created_at), "read_at": _iso(n.read_at)}
             for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))
@@ -154,6 +168,10 @@ def erase_account(actor: User, user: User) -> None:
     user.active = False
     user.password_hash = None
     user.email_preferences = {}
+    # Claims stay (the ledger and stock need them) without where they were sent.
+    db.session.execute(update(RewardClaim).where(RewardClaim.user_id == user.id).values(delivery_note=""))
+    user.leaderboard_opt_in = False  # erased people never show on the leaderboard
+    user.display_name = None
     user.sign_in_generation += 1
     db.session.flush()
     audit.record(None, "person.erased", user, f"Person #{user.id} deleted their account")

@@ -18,13 +18,14 @@ from portal.models import (
     ConsentChange,
     NominationSource,
     NotificationCategory,
+    PointsSource,
     ProfileChange,
     QueueKind,
     Term,
     User,
     normalise_email,
 )
-from portal.services import approvals, audit, consent, nominations
+from portal.services import approvals, audit, consent, nominations, points
 from portal.services.auth import find_user
 from portal.services.errors import DomainError
 from portal.services.nominations import Profile, apply_profile, profile_of
@@ -137,9 +138,16 @@ def confirm_interval() -> timedelta:
 
 def confirm_details(actor: User, advocate: Advocate) -> None:
     _own(actor, advocate)
+    # Confirming earns points when the confirmation was due (the reminder asked for it), not
+    # at every click of the button.
+    was_due = is_stale(advocate)
     advocate.last_confirmed_at = utcnow()
     advocate.freshness_reminded_at = None
     db.session.flush()
+    event = audit.record(actor, "profile.confirmed", advocate, f"Advocate #{advocate.id} confirmed their profile", due=was_due)
+    if was_due:
+        db.session.flush()
+        points.award(advocate, PointsSource.PROFILE_CONFIRMED, event.id, actor=actor)
 
 
 def is_stale(advocate: Advocate) -> bool:
