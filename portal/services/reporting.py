@@ -243,8 +243,12 @@ def points_flow(quarter: Quarter, now: datetime) -> dict:
             func.coalesce(func.sum(case((PointsEntry.created_at < until, PointsEntry.points), else_=0)), 0),
         )
     ).one()
-    return {"issued": int(issued), "spent": int(spent), "outstanding": int(outstanding)}
+    from portal.services.rewards import settings as reward_settings
+
+    value = (Decimal(outstanding) * reward_settings().value_per_point).quantize(Decimal("0.01"))
+    return {"issued": int(issued), "spent": int(spent), "outstanding": int(outstanding), "value": value}
 
 
-# Coverage against targets and unmet demand register their figures too (after these).
-from portal.services import coverage, demand  # noqa: E402,F401
+# Coverage against targets, unmet demand and the programs (campaigns, boards, rewards)
+# register their figures too (after these).
+from portal.services import coverage, demand, program_figures  # noqa: E402,F401

@@ -133,7 +133,8 @@ def test_revenue_influenced(program):
 def test_points_issued_spent_outstanding(program):
     figure = reporting.figures(Q)["points"]
     # Issued in Q2: 100 + 100 - 10 (a manual deduction); spent: 60 claimed less 20 refunded.
-    assert figure == {"issued": 190, "spent": 40, "outstanding": 190 - 40 + 40}
+    # Outstanding points are valued at the program's 0.05 a point (the default).
+    assert figure == {"issued": 190, "spent": 40, "outstanding": 190 - 40 + 40, "value": Decimal("9.50")}
     total = reporting.figures(reporting.Quarter.of(utcnow()))["points"]["outstanding"]
     assert total == reporting.db.session.scalar(select(func.sum(PointsEntry.points)))  # every balance today
 
@@ -298,3 +299,89 @@ def test_admins_setting_the_same_target_at_once_make_one_target(app, committed_d
     assert errors == []
     targets = db.session.scalars(select(CoverageTarget)).all()
     assert len(targets) == 1 and targets[0].target in range(1, 7)
+
+
+# --- the programs: campaigns, boards, rewards ---------------------------------------------
+
+
+def test_campaign_progress_counts_verified_reviews_of_campaigns_running_in_the_quarter(db):
+    from portal.models import CampaignParticipation, ParticipationStatus, ProofStatus, ReviewProof
+    from tests.factories import CampaignFactory
+
+    running = CampaignFactory(name="G2 spring", starts_on=S.date() - timedelta(days=5), ends_on=S.date() + timedelta(days=30), target_count=4)
+    CampaignFactory(name="Before", starts_on=S.date() - timedelta(days=90), ends_on=S.date() - timedelta(days=1))
+    CampaignFactory(name="After", starts_on=Q.end.date(), ends_on=Q.end.date() + timedelta(days=9))
+    states = [
+        (ParticipationStatus.VERIFIED, ProofStatus.VERIFIED),
+        (ParticipationStatus.VERIFIED, ProofStatus.VERIFIED),
+        (ParticipationStatus.SUBMITTED, ProofStatus.SUBMITTED),
+        (ParticipationStatus.JOINED, None),
+        (ParticipationStatus.INVITED, None),
+    ]
+    for status, proof in states:
+        participation = CampaignParticipation(campaign=running, advocate=AdvocateFactory(), status=status)
+        db.session.add(participation)
+        if proof is not None:
+            db.session.add(ReviewProof(participation=participation, status=proof, review_url="https://g2.example/r"))
+    db.session.flush()
+    [campaign] = reporting.figures(Q, now=Q.end)["campaigns"]["campaigns"]
+    assert (campaign["name"], campaign["verified"], campaign["target"], campaign["percent"], campaign["joined"]) == (
+        "G2 spring", 2, 4, 50, 4
+    )
+    assert campaign["ended"] is True
+
+
+def test_board_seat_fill_and_attendance(db):
+    from portal.models import BoardMeeting, BoardSeat, MeetingResponse, SeatStatus
+    from tests.factories import BoardFactory
+
+    full, empty = BoardFactory(name="A council", seat_count=2), BoardFactory(name="B board", seat_count=5)
+    seats = {}
+    for status in (SeatStatus.MEMBER, SeatStatus.OFFERED, SeatStatus.WAITLISTED, SeatStatus.WAITLISTED, SeatStatus.APPLIED):
+        seat = BoardSeat(board=full, advocate=AdvocateFactory(), status=status, motivation="Help shape it")
+        db.session.add(seat)
+        seats.setdefault(status, seat)
+    meeting = BoardMeeting(board=full, title="Q2 council", starts_at=at(20))
+    later = BoardMeeting(board=full, title="Next quarter", starts_at=Q.end + timedelta(days=3))
+    db.session.add_all([meeting, later])
+    db.session.flush()
+    db.session.add_all([
+        MeetingResponse(meeting=meeting, seat_id=seats[SeatStatus.MEMBER].id, attended=True),
+        MeetingResponse(meeting=meeting, seat_id=seats[SeatStatus.OFFERED].id, attended=False),
+        MeetingResponse(meeting=later, seat_id=seats[SeatStatus.MEMBER].id),
+    ])
+    db.session.flush()
+    figure = reporting.figures(Q, now=Q.end)["boards"]
+    assert [(b["name"], b["filled"], b["seats"], b["waitlist"], b["percent"]) for b in figure["boards"]] == [
+        ("A council", 2, 2, 2, 100),
+        ("B board", 0, 5, 0, 0),
+    ]
+    assert (figure["filled"], figure["seats"], figure["invited"], figure["attended"], figure["attendance_percent"]) == (2, 7, 2, 1, 50)
+    assert empty.id
+
+
+def test_rewards_redeemed_in_the_quarter(db):
+    from portal.models import ClaimStatus, RewardClaim
+    from tests.factories import RewardFactory
+
+    reward = RewardFactory(points_cost=100, monetary_value=Decimal("20.00"))
+
+    def claim(status, created, fulfilled=None, charity=None):
+        advocate = AdvocateFactory()
+        db.session.add(RewardClaim(reward=reward, user_id=advocate.user_id, advocate_id=advocate.id, status=status,
+                                   points=100, monetary_value=Decimal("20.00"), charity=charity,
+                                   created_at=created, fulfilled_at=fulfilled))
+
+    claim(ClaimStatus.FULFILLED, at(2), at(5))
+    claim(ClaimStatus.FULFILLED, S - timedelta(days=3), at(1), charity="Red Cross")  # claimed before, sent in Q2
+    claim(ClaimStatus.FULFILLED, at(80), Q.end + timedelta(days=2))  # sent after the quarter
+    claim(ClaimStatus.REQUESTED, at(10))
+    claim(ClaimStatus.APPROVED, at(11))
+    claim(ClaimStatus.REJECTED, at(12))
+    claim(ClaimStatus.CANCELLED, at(13))
+    claim(ClaimStatus.CANCELLED, S - timedelta(days=1))  # before the quarter
+    db.session.flush()
+    assert reporting.figures(Q, now=Q.end)["rewards"] == {
+        "waiting": 1, "to_send": 1, "rejected": 1, "cancelled": 1, "fulfilled": 2,
+        "fulfilled_value": Decimal("40.00"), "fulfilled_points": 200, "donations": 1,
+    }
