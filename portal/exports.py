@@ -18,7 +18,7 @@ from enum import Enum
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
-from portal.database import db
+from portal.database import db, utcnow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 500
@@ -65,6 +65,11 @@ def rows_of(query: Select, to_row: Callable[[object], Iterable]) -> Iterable[Ite
     """The query's objects in batches, each turned into a row."""
     for item in db.session.scalars(query.execution_options(yield_per=BATCH)):
         yield to_row(item)
+
+
+def export_filename(stem: str) -> str:
+    """``stem-YYYYMMDD-HHMM.csv``: downloads of the same list sort by when they were made."""
+    return f"{stem}-{utcnow():%Y%m%d-%H%M}.csv"
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:

@@ -9,15 +9,10 @@ from blueprints.admin.advocates import directory_filters
 from blueprints.admin.asks import asks_query
 from blueprints.admin.queue import filtered_queue, queue_filters
 from blueprints.admin.records import audit_query
-from portal.database import utcnow
-from portal.exports import csv_response, rows_of
+from portal.exports import csv_response, export_filename, rows_of
 from portal.models import Advocate, PointsEntry
 from portal.services import directory
 from portal.services.taxonomy import country_names
-
-
-def _name(stem: str) -> str:
-    return f"{stem}-{utcnow():%Y%m%d-%H%M}.csv"
 
 
 @bp.get("/advocates.csv")
@@ -27,7 +22,7 @@ def advocates_csv():
     names = country_names()
     header = ["id", "name", "email", "company", "status", "job title", "industry", "country", "products",
               "last confirmed", "joined"]
-    return csv_response(_name("advocates"), header, rows_of(query, lambda a: [
+    return csv_response(export_filename("advocates"), header, rows_of(query, lambda a: [
         a.id, a.user.name, a.user.email, a.account.name, a.status.label, a.job_title,
         a.industry.name if a.industry else "", names.get(a.country, a.country or ""),
         [p.name for p in a.products], a.last_confirmed_at, a.created_at,
@@ -39,7 +34,7 @@ def asks_csv():
     _status, query = asks_query()
     header = ["id", "advocate", "company", "request", "prospect", "opportunity id", "deal size", "due", "sent",
               "status", "outcome", "outcome amount", "override reason"]
-    return csv_response(_name("asks"), header, rows_of(query, lambda a: [
+    return csv_response(export_filename("asks"), header, rows_of(query, lambda a: [
         a.id, a.advocate.user.name, a.advocate.account.name, a.activity_type.name, a.prospect_company,
         a.opportunity_id, a.deal_size, a.due_on, a.created_at, a.status.label,
         a.outcome.value if a.outcome else "", a.outcome_amount, a.override_reason or "",
@@ -50,7 +45,7 @@ def asks_csv():
 def queue_csv():
     query = filtered_queue(queue_filters())
     header = ["id", "kind", "summary", "advocate", "company", "waiting since"]
-    return csv_response(_name("queue"), header, rows_of(query, lambda i: [
+    return csv_response(export_filename("queue"), header, rows_of(query, lambda i: [
         i.id, i.kind.label, i.summary, i.advocate.user.name if i.advocate else "",
         i.advocate.account.name if i.advocate else "", i.created_at,
     ]))
@@ -60,7 +55,7 @@ def queue_csv():
 def audit_csv():
     _action, query = audit_query()
     header = ["id", "when", "who", "action", "summary", "subject", "subject id"]
-    return csv_response(_name("audit"), header, rows_of(query, lambda e: [
+    return csv_response(export_filename("audit"), header, rows_of(query, lambda e: [
         e.id, e.created_at, e.actor.name if e.actor else "system", e.action, e.summary, e.subject_type, e.subject_id,
     ]))
 
@@ -73,7 +68,7 @@ def points_csv():
         .order_by(PointsEntry.id.desc())
     )
     header = ["id", "when", "person", "email", "points", "balance after", "source", "source id", "reason", "by"]
-    return csv_response(_name("points-ledger"), header, rows_of(query, lambda e: [
+    return csv_response(export_filename("points-ledger"), header, rows_of(query, lambda e: [
         e.id, e.created_at, e.user.name, e.user.email, e.points, e.balance_after, e.source.label, e.source_id,
         e.reason, e.actor.name if e.actor else "",
     ]))

@@ -3,12 +3,13 @@ meetings, and records attendance. Applications are decided in /admin/queue."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from blueprints.boards import bp
 from blueprints.boards.forms import BOARD_HELP, BoardForm, EmptyForm, MeetingForm
 from blueprints.boards.views import certificate_response
 from portal.database import commit, db, rollback, utcnow
+from portal.exports import csv_response, export_filename, rows_of
 from portal.models import (
     Board,
     BoardMeeting,
@@ -117,6 +118,24 @@ def admin_board(board_id: int):
         button=EmptyForm(formdata=None),
         now=utcnow(),
     )
+
+
+@bp.get("/admin/boards/<int:board_id>/members.csv")
+@role_required(Role.ADMIN)
+def admin_board_members_csv(board_id: int):
+    """Members and offered seats, then the waitlist in its order."""
+    board = db.get_or_404(Board, board_id)
+    seated_first = case((BoardSeat.status == SeatStatus.WAITLISTED, 1), else_=0)
+    query = (
+        _seats(board, SeatStatus.MEMBER, SeatStatus.OFFERED, SeatStatus.WAITLISTED)
+        .order_by(None)
+        .order_by(seated_first, BoardSeat.waitlisted_at, BoardSeat.term_starts_on, BoardSeat.id)
+    )
+    header = ["id", "advocate", "email", "company", "status", "term starts", "term ends", "waitlisted", "offer expires"]
+    return csv_response(export_filename(f"board-{board.id}-members"), header, rows_of(query, lambda s: [
+        s.id, s.advocate.user.name, s.advocate.user.email, s.advocate.account.name, s.status.label,
+        s.term_starts_on, s.term_ends_on, s.waitlisted_at, s.offer_expires_at,
+    ]))
 
 
 @bp.route("/admin/boards/<int:board_id>/meetings/new", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from flask_login import current_user
 from blueprints.campaigns import bp
 from blueprints.campaigns.forms import CampaignForm, CapsForm, EmptyForm
 from portal.database import commit, db, rollback, utcnow
+from portal.exports import csv_response, export_filename, rows_of
 from portal.models import Campaign, ReviewPlatform, Role
 from portal.security import role_required
 from portal.services import campaigns
@@ -105,6 +106,19 @@ def admin_detail(campaign_id: int):
         today=utcnow().date(),
         rating_rule=campaigns.RATING_RULE,
     )
+
+
+@bp.get("/admin/campaigns/<int:campaign_id>/participants.csv")
+@role_required(Role.ADMIN)
+def admin_participants_csv(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    header = ["id", "advocate", "email", "company", "status", "incentive", "incentive value", "link clicks",
+              "invited", "joined", "verified"]
+    return csv_response(export_filename(f"campaign-{campaign.id}-participants"), header, rows_of(
+        campaigns.participants_query(campaign), lambda p: [
+            p.id, p.advocate.user.name, p.advocate.user.email, p.advocate.account.name, p.status.label,
+            p.incentive.value, p.incentive_value, p.clicks, p.invited_at, p.joined_at, p.verified_at,
+        ]))
 
 
 @bp.post("/admin/campaigns/<int:campaign_id>/invite")

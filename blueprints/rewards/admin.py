@@ -9,6 +9,7 @@ from blueprints.rewards import bp
 from blueprints.rewards.forms import AdjustPointsForm, CancelForm, GiftPolicyForm, PointsSettingsForm, RewardForm
 from blueprints.rewards.views import PAGE_SIZE
 from portal.database import commit, db, rollback, utcnow
+from portal.exports import csv_response, export_filename, rows_of
 from portal.models import Account, ClaimStatus, GiftPolicy, Reward, RewardClaim, Role
 from portal.models.points import DEFAULT_POINTS
 from portal.security import role_required
@@ -95,6 +96,18 @@ def admin_claims():
     return render_template(
         "rewards/admin/claims.html", page=page, status=status, statuses=list(ClaimStatus), form=CancelForm(formdata=None)
     )
+
+
+@bp.get("/admin/rewards/claims.csv")
+@admin_only
+def admin_claims_csv():
+    status = STATUS_FILTERS.get(request.args.get("status", "approved"), ClaimStatus.APPROVED)
+    header = ["id", "claimed", "person", "email", "company", "reward", "points", "value", "charity", "status",
+              "delivery note", "fulfilled"]
+    return csv_response(export_filename(f"claims-{status.value}"), header, rows_of(rewards.claims_list(status), lambda c: [
+        c.id, c.created_at, c.user.name, c.user.email, c.advocate.account.name, c.reward.name, c.points,
+        c.monetary_value, c.charity or "", c.status.label, c.delivery_note, c.fulfilled_at,
+    ]))
 
 
 def _claim(claim_id: int) -> RewardClaim:
