@@ -27,6 +27,8 @@ CHUNK = 5000
 # The demo people the load run signs in as (ids are fixed: the first of each kind).
 BENCH_ADMIN = "bench-admin@example.com"
 BENCH_ADVOCATE = "bench-advocate@example.com"
+# The API token the load run sends to /api/v1 (only its hash is stored, as for a real one).
+BENCH_API_TOKEN = "ap_bench-token-for-the-load-run-only"
 
 
 def chunks(rows, size=CHUNK):
@@ -77,7 +79,11 @@ class Generator:
         self.accounts()
         self.advocates()
         self.asks()
+        self.rewards()
         self.points()
+        self.boards()
+        self.campaigns()
+        self.api_token()
         commit()
         return self.counts
 
@@ -197,10 +203,35 @@ class Generator:
         rows.sort(key=lambda r: r["created_at"])
         self.insert(Ask, rows)
 
-    def points(self) -> None:
-        from portal.models import PointsEntry
+    def rewards(self) -> None:
+        from decimal import Decimal
 
-        rows = []
+        from portal.models import Reward
+
+        # name, points, value, stock (None = unlimited), donation
+        catalog = [
+            ("Thank-you e-card", 10, "0", None, False),
+            ("Branded hoodie", 300, "35", max(self.n // 50, 20), False),
+            ("Conference pass", 1500, "250", max(self.n // 500, 5), False),
+            ("Coffee voucher", 100, "10", None, False),
+            ("Donation to a charity", 200, "20", None, True),
+            ("Early access to the roadmap", 50, "0", None, False),
+        ]
+        self.catalog = [
+            dict(id=i, name=name, description="A thank-you from the program.", points_cost=cost,
+                 monetary_value=Decimal(value), stock=stock, needs_approval=cost >= 1500, is_donation=donation,
+                 charities=["Red Cross", "Doctors Without Borders"] if donation else [], active=True)
+            for i, (name, cost, value, stock, donation) in enumerate(catalog, 1)
+        ]
+        self.insert(Reward, self.catalog)
+
+    def points(self) -> None:
+        """Awards for every approved advocate, and for about one in six a claim that spent
+        some of them: the running balance is kept exact, as the ledger keeps it."""
+        from portal.models import PointsEntry, RewardClaim
+
+        entries, claims = [], []
+        spendable = [r for r in self.catalog if r["points_cost"] <= 300]
         for advocate_id, user_id in self.approved:
             balance = 0
             awards = [("nomination_approved", advocate_id, 100)]
@@ -208,10 +239,96 @@ class Generator:
             awards += [("manual", None, self.rng.choice([10, 25, 50]))] * self.rng.randint(0, 2)
             for source, source_id, value in awards:
                 balance += value
-                rows.append(dict(user_id=user_id, advocate_id=advocate_id, points=value, balance_after=balance,
-                                 source=source, source_id=source_id, reason="" if source != "manual" else "Spoke at a webinar",
-                                 created_at=self.ago(700)))
-        self.insert(PointsEntry, rows)
+                entries.append(dict(user_id=user_id, advocate_id=advocate_id, points=value, balance_after=balance,
+                                    source=source, source_id=source_id, reason="" if source != "manual" else "Spoke at a webinar",
+                                    created_at=self.ago(700, 30)))
+            if self.rng.random() < 0.17:
+                reward = self.rng.choice([r for r in spendable if r["points_cost"] <= balance])
+                claim_id = len(claims) + 1
+                status = self.rng.choice(["fulfilled", "fulfilled", "fulfilled", "approved", "requested", "cancelled"])
+                created = self.ago(25, 1)
+                claims.append(dict(id=claim_id, reward_id=reward["id"], user_id=user_id, advocate_id=advocate_id,
+                                   status=status, points=reward["points_cost"], monetary_value=reward["monetary_value"],
+                                   charity="Red Cross" if reward["is_donation"] else None, created_at=created,
+                                   fulfilled_at=created + timedelta(days=1) if status == "fulfilled" else None,
+                                   closed_at=created + timedelta(days=1) if status == "cancelled" else None))
+                balance -= reward["points_cost"]
+                entries.append(dict(user_id=user_id, advocate_id=advocate_id, points=-reward["points_cost"],
+                                    balance_after=balance, source="reward_claim", source_id=claim_id, reason="",
+                                    created_at=created))
+                if status == "cancelled":
+                    balance += reward["points_cost"]
+                    entries.append(dict(user_id=user_id, advocate_id=advocate_id, points=reward["points_cost"],
+                                        balance_after=balance, source="reward_refund", source_id=claim_id, reason="",
+                                        created_at=created + timedelta(days=1)))
+        self.insert(RewardClaim, claims)
+        self.insert(PointsEntry, entries)
+
+    def boards(self) -> None:
+        from portal.models import Board, BoardMeeting, BoardSeat
+
+        boards = [dict(id=i, name=f"Advisory board {i}", description="Customers shape the roadmap.", seat_count=seats,
+                       term_months=12, open_for_applications=True)
+                  for i, seats in enumerate([12, 12, 20, 8, 30], 1)]
+        self.insert(Board, boards)
+        seats, meetings = [], []
+        pool = self.rng.sample(self.approved, min(len(self.approved), sum(b["seat_count"] + 10 for b in boards)))
+        for board in boards:
+            for n in range(board["seat_count"] + 10):  # full, with a waitlist of ten
+                advocate_id, _user = pool.pop()
+                member = n < board["seat_count"]
+                start = (self.now - timedelta(days=self.rng.randint(10, 300))).date()
+                seats.append(dict(board_id=board["id"], advocate_id=advocate_id, status="member" if member else "waitlisted",
+                                  motivation="I want to help shape the roadmap.", term_starts_on=start if member else None,
+                                  term_ends_on=start.replace(year=start.year + 1) if member else None,
+                                  waitlisted_at=None if member else self.ago(60)))
+            for days in (-60, -20, 14, 45):
+                meetings.append(dict(board_id=board["id"], title="Quarterly meeting", starts_at=self.now + timedelta(days=days),
+                                     duration_minutes=90, video_link="https://meet.example.com/board"))
+        self.insert(BoardSeat, seats)
+        self.insert(BoardMeeting, meetings)
+
+    def campaigns(self) -> None:
+        from decimal import Decimal
+
+        from portal.models import Campaign, CampaignParticipation
+
+        today = self.now.date()
+        campaigns = [dict(id=i, name=f"{platform.replace('_', ' ').title()} reviews {i}", platform=platform, review_url="https://reviews.example.com/write",
+                          starts_on=today - timedelta(days=start), ends_on=today - timedelta(days=start) + timedelta(days=60),
+                          target_count=max(self.n // 200, 10), points_per_review=150, gift_value=Decimal("25.00"))
+                     for i, (platform, start) in enumerate([("g2", 20), ("gartner_peer_insights", 40), ("trustradius", 200),
+                                                            ("capterra", 10), ("g2", 400), ("gartner_peer_insights", 90)], 1)]
+        self.insert(Campaign, campaigns)
+        participations = []
+        for campaign in campaigns:
+            for advocate_id, _user in self.rng.sample(self.approved, min(len(self.approved), max(self.n // 40, 10))):
+                status = self.rng.choice(["invited", "invited", "joined", "submitted", "verified", "rejected"])
+                participations.append(dict(campaign_id=campaign["id"], advocate_id=advocate_id, status=status,
+                                           incentive="gift" if status != "invited" else "none",
+                                           incentive_value=Decimal("25.00") if status != "invited" else Decimal("0"),
+                                           invited_at=self.ago(30, 1)))
+        self.insert(CampaignParticipation, participations)
+
+    def api_token(self) -> None:
+        from portal.models import ApiToken
+        from portal.services.publishing import hash_token
+
+        self.insert(ApiToken, [dict(name="Load run", token_hash=hash_token(BENCH_API_TOKEN), prefix=BENCH_API_TOKEN[:10],
+                                    created_by_id=self.admin_id)])
+
+
+def publish(app) -> tuple[int, float]:
+    """Build the reference database from scratch: its migrations, then a full rebuild of the
+    published set (what `flask --app wsgi reference rebuild` does). Returns rows and seconds."""
+    from portal import reference
+    from portal.services import publishing
+
+    with app.app_context():
+        reference.upgrade()
+        started = time.monotonic()
+        found = publishing.rebuild()
+        return len(found), time.monotonic() - started
 
 
 def main(argv=None) -> int:
@@ -219,12 +336,17 @@ def main(argv=None) -> int:
     parser.add_argument("--advocates", type=int, required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--create", action="store_true", help="create the PostgreSQL database (dropping it first)")
+    parser.add_argument("--reference-url", help="the reference database to publish to (default: beside the database)")
+    parser.add_argument("--create", action="store_true", help="create the PostgreSQL databases (dropping them first)")
     args = parser.parse_args(argv)
 
-    if args.create and args.database_url.startswith("postgres"):
-        create_postgres_database(args.database_url)
+    reference_url = args.reference_url or reference_url_for(args.database_url)
+    if args.create:
+        for url in (args.database_url, reference_url):
+            if url.startswith("postgres"):
+                create_postgres_database(url)
     os.environ["PORTAL_DATABASE_URL"] = args.database_url
+    os.environ["PORTAL_REFERENCE_DATABASE_URL"] = reference_url
     os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
     import flask_migrate
 
@@ -240,7 +362,16 @@ def main(argv=None) -> int:
     print(f"generated {args.advocates} advocates, {total} rows in {elapsed:.0f} s")
     for table, count in sorted(counts.items()):
         print(f"  {table:28} {count:>10}")
+    published, seconds = publish(app)
+    print(f"published {published} advocates to the reference database ({reference_url}) in {seconds:.1f} s")
     return 0
+
+
+def reference_url_for(url: str) -> str:
+    """``.../bench.sqlite3`` → ``.../bench-reference.sqlite3``; ``.../bench`` → ``.../bench_reference``."""
+    if url.startswith("sqlite"):
+        return url.rsplit(".", 1)[0] + "-reference.sqlite3"
+    return url + "_reference"
 
 
 def create_postgres_database(url: str) -> None:

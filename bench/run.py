@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import BENCH_ADMIN, BENCH_ADVOCATE  # noqa: E402
+from bench.generate import BENCH_ADMIN, BENCH_ADVOCATE, BENCH_API_TOKEN, reference_url_for  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
 
@@ -44,6 +44,8 @@ class Page:
     method: str = "GET"
     body: str = ""  # for POST: the form, with {csrf} and {advocate_id} filled per request
     headers: dict = field(default_factory=dict)
+    # POSTs as many different advocates, one after the other (a claim spends one person's points)
+    as_advocates: int = 0
 
 
 @dataclass
@@ -162,7 +164,7 @@ class Portal:
         from sqlalchemy import select
 
         from portal.database import db
-        from portal.models import ActivityType, Advocate, AdvocateStatus, Region, Term, TermKind
+        from portal.models import ActivityType, Advocate, AdvocateStatus, Region, Reward, Term, TermKind, User
 
         product = db.session.scalar(select(Term.id).where(Term.kind == TermKind.PRODUCT).order_by(Term.id))
         industry = db.session.scalar(select(Term.id).where(Term.kind == TermKind.INDUSTRY).order_by(Term.id))
@@ -171,7 +173,16 @@ class Portal:
         approved = db.session.scalars(
             select(Advocate.id).where(Advocate.status == AdvocateStatus.APPROVED).order_by(Advocate.id).limit(2000)
         ).all()
-        return {"product": product, "industry": industry, "region": region, "call": call, "approved": approved}
+        claimers = db.session.scalars(
+            select(User.email)
+            .join(Advocate, Advocate.user_id == User.id)
+            .where(Advocate.status == AdvocateStatus.APPROVED)
+            .order_by(Advocate.id)
+            .limit(300)
+        ).all()
+        reward = db.session.scalar(select(Reward.id).where(Reward.name == "Thank-you e-card"))
+        return {"product": product, "industry": industry, "region": region, "call": call, "approved": approved,
+                "claimers": claimers, "reward": reward}
 
     def has_route(self, path: str) -> bool:
         adapter = self.app.url_map.bind("localhost")
@@ -224,6 +235,16 @@ def pages(ids: dict) -> list[Page]:
         Page("/admin/advocates (3 filters)", directory, "admin"),
         Page("/admin/queue", "/admin/queue", "admin"),
         Page(
+            "POST /rewards/<id>/claim",
+            f"/rewards/{ids['reward']}/claim",
+            "advocate",
+            method="POST",
+            body="csrf_token={csrf}&delivery_note=Bench",
+            as_advocates=300,
+        ),
+        Page("GET /api/v1/advocates", "/api/v1/advocates?per_page=20", None,
+             headers={"Authorization": f"Bearer {BENCH_API_TOKEN}"}),
+        Page(
             "POST /admin/asks/new",
             "/admin/asks/new?advocate_id={advocate_id}",
             "admin",
@@ -237,16 +258,23 @@ def pages(ids: dict) -> list[Page]:
 # --- wrk ------------------------------------------------------------------------------------
 
 LUA = """
+local sessions = {{{sessions}}}
 local ids = {{{ids}}}
 local counter = 0
 request = function()
   counter = counter + 1
-  local id = ids[(counter % #ids) + 1]
+  local session = sessions[(counter % #sessions) + 1]
+  local id = tostring(ids[(counter % #ids) + 1])
   local path = string.gsub("{path}", "{{advocate_id}}", id)
-  local body = string.gsub("{body}", "{{advocate_id}}", id)
-  return wrk.format("{method}", path, {{["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
+  local body = string.gsub(string.gsub("{body}", "{{advocate_id}}", id), "{{csrf}}", session[2])
+  local headers = {{["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = session[1]}}
+  return wrk.format("{method}", path, headers, body)
 end
 """
+
+
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def parse_duration_ms(value: str) -> float:
@@ -254,22 +282,27 @@ def parse_duration_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def run_wrk(url: str, page: Page, cookie: str, csrf: str, advocate_ids: list[int], duration: int, connections: int, tmp: Path) -> tuple[float, float, float, int]:
+def run_wrk(url: str, page: Page, sessions: list[tuple[str, str]], advocate_ids: list[int], duration: int,
+            connections: int, tmp: Path) -> tuple[float, float, float, int]:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "--timeout", "10s"]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
+    for name, value in page.headers.items():
+        command += ["-H", f"{name}: {value}"]
     if page.method == "POST":
         script = tmp / "post.lua"
         script.write_text(
             LUA.format(
+                sessions=",".join(f"{{{lua_string(cookie)}, {lua_string(csrf)}}}" for cookie, csrf in sessions),
                 ids=",".join(str(i) for i in advocate_ids),
                 path=page.path,
-                body=page.body.format(csrf=csrf, advocate_id="{advocate_id}"),
+                body=page.body,
                 method=page.method,
             )
         )
         command += ["-s", str(script)]
-    result = subprocess.run(command + [url + (page.path if page.method == "GET" else "/")], capture_output=True, text=True, timeout=duration + 60)
+    elif sessions[0][0]:
+        command += ["-H", f"Cookie: {sessions[0][0]}"]
+    target = url + (page.path if page.method == "GET" else "/")
+    result = subprocess.run(command + [target], capture_output=True, text=True, timeout=duration + 60)
     out = result.stdout
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed: {result.stderr or out}")
@@ -286,6 +319,7 @@ def run_wrk(url: str, page: Page, cookie: str, csrf: str, advocate_ids: list[int
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--reference-url", help="the reference database (default: as bench/generate.py made it)")
     parser.add_argument("--label", required=True, help='e.g. "100k PostgreSQL"')
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=8)
@@ -302,6 +336,7 @@ def main(argv=None) -> int:
         PORTAL_ENV="production",
         PORTAL_SECRET_KEY=SECRET_KEY,
         PORTAL_DATABASE_URL=args.database_url,
+        PORTAL_REFERENCE_DATABASE_URL=args.reference_url or reference_url_for(args.database_url),
         PORTAL_INSTANCE_PATH=str(tmp),
         PORTAL_SMTP_HOST="",
     )
@@ -320,7 +355,7 @@ def main(argv=None) -> int:
         sessions = {"admin": portal.cookie_and_csrf(BENCH_ADMIN), "advocate": portal.cookie_and_csrf(BENCH_ADVOCATE), None: ("", "")}
         reference = [Page("reference: constant", "/constant", None), Page("reference: 20-row table", "/table", None)]
         for page in reference:
-            rps, p50, p99, bad = run_wrk(f"http://127.0.0.1:{reference_port}", page, "", "", [], args.duration, args.connections, tmp)
+            rps, p50, p99, bad = run_wrk(f"http://127.0.0.1:{reference_port}", page, [("", "")], [1], args.duration, args.connections, tmp)
             results.append(Result(page.name, rps, p50, p99, bad, 1 if "table" in page.name else 0))
         for page in pages(ids):
             if args.only and args.only not in page.name:
@@ -328,9 +363,12 @@ def main(argv=None) -> int:
             if not portal.has_route(page.path.format(advocate_id=ids["approved"][0])):
                 print(f"skipping {page.name}: no such page in this version", file=sys.stderr)
                 continue
-            cookie, csrf = sessions[page.who]
+            signed_in = [sessions[page.who]]
+            if page.as_advocates:
+                signed_in = [portal.cookie_and_csrf(email) for email in ids["claimers"][: page.as_advocates]]
+            cookie, csrf = signed_in[-1]
             queries = portal.count_queries(page, cookie, csrf, ids["approved"][-1])
-            rps, p50, p99, bad = run_wrk(f"http://127.0.0.1:{portal_port}", page, cookie, csrf, ids["approved"], args.duration, args.connections, tmp)
+            rps, p50, p99, bad = run_wrk(f"http://127.0.0.1:{portal_port}", page, signed_in, ids["approved"], args.duration, args.connections, tmp)
             results.append(Result(page.name, rps, p50, p99, bad, queries))
             print(f"{page.name}: {rps:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {queries} queries", file=sys.stderr)
     finally:
