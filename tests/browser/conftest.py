@@ -214,6 +214,14 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     )
 
 
+def go_by_menu(page: Page, menu: str, link: str) -> None:
+    """Follow a link of the main navigation that sits in one of its menus, as a person does:
+    open the menu, then choose the page."""
+    nav = page.get_by_role("navigation", name="Main")
+    nav.locator("summary", has_text=menu).click()
+    nav.get_by_role("link", name=link, exact=True).click()
+
+
 # --- email ----------------------------------------------------------------------------------
 
 SIGN_IN_URL = re.compile(r"https?://\S+/sign-in/link/\S+")

@@ -8,13 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN_EMAIL, check_page
+from tests.browser.conftest import ADMIN_EMAIL, check_page, go_by_menu
 
 
 def publishing(open, portal):
     page = open(as_=ADMIN_EMAIL)
     page.goto("/admin")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Publishing").click()
+    go_by_menu(page, "Data", "Publishing")
     expect(page.get_by_role("heading", name="Publishing to the reference database")).to_be_visible()
     expect(page.get_by_role("region", name="Consistency")).to_contain_text("a rebuild would change nothing")
     return page

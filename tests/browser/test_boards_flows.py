@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN_EMAIL, MAIL_TIMEOUT
+from tests.browser.conftest import ADMIN_EMAIL, MAIL_TIMEOUT, go_by_menu
 from tests.browser.test_asks_flows import assert_not_reloaded, check_at_phone_width, mark_page
 
 MARIA_EMAIL = "maria.lopez@bancoistmeno.example"
@@ -33,7 +33,7 @@ def test_advocate_applies_team_accepts_in_the_queue_advocate_rsvps(browser, open
     # María finds the board and applies with a motivation.
     maria = open_page("desktop", as_=MARIA_EMAIL)
     maria.goto("/home")
-    maria.get_by_role("link", name="Boards").click()
+    go_by_menu(maria, "Programs", "Advisory boards")
     expect(maria.get_by_role("heading", name="Advisory boards", exact=True)).to_be_visible()
     check_at_phone_width(browser, portal, maria, "flow-boards-list")
     maria.get_by_role("article", name=BOARD).get_by_role("button", name=re.compile(r"^Read more and apply")).click()

@@ -13,7 +13,7 @@ from io import BytesIO
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import ADMIN_EMAIL, ADVOCATE_EMAIL, SCREENSHOTS, check_page
+from tests.browser.conftest import ADMIN_EMAIL, ADVOCATE_EMAIL, SCREENSHOTS, check_page, go_by_menu
 
 
 def test_claim_approve_fulfil_and_download_the_certificate(open_page, portal):
@@ -22,7 +22,7 @@ def test_claim_approve_fulfil_and_download_the_certificate(open_page, portal):
     balance = int(alex.get_by_test_id("balance").inner_text().replace(",", "").split()[0])
     expect(alex.get_by_role("cell", name=re.compile("Hosted the launch webinar"))).to_be_visible()
 
-    alex.get_by_role("link", name="Rewards", exact=True).click()
+    go_by_menu(alex, "Rewards", "Rewards")
     card = alex.get_by_role("article", name="Conference pass")
     card.get_by_label("Where to send it").fill("Alex Advocate, 1 Example Street, London")
     card.get_by_role("button", name="Claim Conference pass").click()
