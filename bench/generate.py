@@ -85,7 +85,26 @@ class Generator:
         self.campaigns()
         self.api_token()
         commit()
+        self.advance_sequences()
         return self.counts
+
+    def advance_sequences(self) -> None:
+        """Rows went in with explicit ids; PostgreSQL's id sequences must start after them,
+        or the portal's own inserts would collide (SQLite takes max(id) + 1 by itself)."""
+        from sqlalchemy import text
+
+        from portal.database import commit, db
+
+        if db.engine.dialect.name != "postgresql":
+            return
+        for table in db.metadata.sorted_tables:
+            if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is not False:
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false) "
+                    f"WHERE pg_get_serial_sequence('{table.name}', 'id') IS NOT NULL"
+                ))
+        commit()
 
     def team(self) -> None:
         from portal.models import Role, User
