@@ -14,12 +14,10 @@ from portal.models import (
     Board,
     BoardMeeting,
     BoardSeat,
-    MeetingResponse,
     QueueItem,
     QueueKind,
     QueueStatus,
     Role,
-    Rsvp,
     SeatStatus,
 )
 from portal.security import role_required
@@ -91,18 +89,7 @@ def admin_board(board_id: int):
         per_page=PAGE_SIZE,
         error_out=False,
     )
-    tallies = {}
-    if meetings.items:
-        rows = db.session.execute(
-            select(
-                MeetingResponse.meeting_id,
-                func.count(MeetingResponse.id).filter(MeetingResponse.rsvp == Rsvp.YES),
-                func.count(MeetingResponse.id).filter(MeetingResponse.attended.is_(True)),
-            )
-            .where(MeetingResponse.meeting_id.in_([m.id for m in meetings.items]))
-            .group_by(MeetingResponse.meeting_id)
-        )
-        tallies = {meeting_id: (yes, came) for meeting_id, yes, came in rows}
+    tallies = boards.meeting_tallies([m.id for m in meetings.items])
     applied = db.session.scalar(
         select(func.count(BoardSeat.id)).where(BoardSeat.board_id == board.id, BoardSeat.status == SeatStatus.APPLIED)
     )

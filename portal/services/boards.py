@@ -129,6 +129,22 @@ class SeatCounts:
     applied: int = 0  # waiting for the team's decision
 
 
+def meeting_tallies(meeting_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per meeting, in one query: (members who answered yes, members who came)."""
+    if not meeting_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            MeetingResponse.meeting_id,
+            func.count(MeetingResponse.id).filter(MeetingResponse.rsvp == Rsvp.YES),
+            func.count(MeetingResponse.id).filter(MeetingResponse.attended.is_(True)),
+        )
+        .where(MeetingResponse.meeting_id.in_(meeting_ids))
+        .group_by(MeetingResponse.meeting_id)
+    )
+    return {meeting_id: (yes, came) for meeting_id, yes, came in rows}
+
+
 def seat_counts(board_ids: list[int]) -> dict[int, SeatCounts]:
     """Per board, in one query: seats taken, the waitlist's length, applications waiting."""
     counts = {board_id: SeatCounts() for board_id in board_ids}
