@@ -152,8 +152,8 @@ class Advocate(db.Model):
     # The record this one continues after a job change.
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("advocates.id", ondelete="SET NULL"))
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined", innerjoin=True)
-    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined", innerjoin="unnested")
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin="unnested")
     nominated_by: Mapped[User | None] = relationship(foreign_keys=[nominated_by_id])
     industry: Mapped[Term | None] = relationship()
     products: Mapped[list[Term]] = relationship(secondary=advocate_products, order_by=Term.name)
