@@ -41,12 +41,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal.models import AdvocateStatus, OutboxStatus, Role
     from portal.services.taxonomy import country_names, language_names
+    from portal.urls import nav_current, nav_current_any
 
     app.jinja_env.globals.update(
         Role=Role,
         OutboxStatus=OutboxStatus,
         AdvocateStatus=AdvocateStatus,
         country_name=lambda code: country_names().get(code, code),
+        nav_current=nav_current,
+        nav_current_any=nav_current_any,
     )
     app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app
