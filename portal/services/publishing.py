@@ -24,12 +24,15 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
 
 from flask import current_app
 from sqlalchemy import and_, event, func, insert, inspect, or_, select, update
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from portal import reference
@@ -359,47 +362,89 @@ def json_row(row: dict) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
+# A rebuild reads and writes this many advocates at a time: memory stays flat and every
+# statement stays far below SQLite's limit on bound parameters, at any program size.
+REBUILD_BATCH = 1000
+
+
+def _compared(there_ids: set[int]) -> Iterator[tuple[Difference, dict | None]]:
+    """Each difference between the portal and the reference database, with the row the
+    reference database should hold (None: no row), batch by batch."""
+    ids = sorted(set(_published_ids()) | there_ids)
+    table = reference.advocates
+    for start in range(0, len(ids), REBUILD_BATCH):
+        batch = ids[start : start + REBUILD_BATCH]
+        with reference.engine().connect() as conn:
+            there = {
+                r.advocate_id: r._asdict()
+                for r in conn.execute(select(*[table.c[n] for n in COMPARED]).where(table.c.advocate_id.in_(batch)))
+            }
+        rows = rows_for(batch)
+        for advocate_id in batch:
+            row, current = rows[advocate_id], there.get(advocate_id)
+            if row is None and current is not None:
+                yield Difference(advocate_id, "remove"), None
+            elif row is not None and current is None:
+                yield Difference(advocate_id, "add"), row
+            elif row is not None:
+                changed = tuple(k for k in COMPARED if row[k] != current[k])
+                if changed:
+                    yield Difference(advocate_id, "update", changed), row
+
+
+def _reference_ids() -> set[int]:
+    with reference.engine().connect() as conn:
+        return set(conn.scalars(select(reference.advocates.c.advocate_id)))
+
+
 def differences() -> list[Difference]:
     """What a rebuild would change: the reference database against the portal's state."""
-    with reference.engine().connect() as conn:
-        there = {r.advocate_id: r._asdict() for r in conn.execute(select(*[reference.advocates.c[n] for n in COMPARED]))}
-    wanted_ids = _published_ids()
-    rows = rows_for(sorted(set(wanted_ids) | set(there)))
-    found = []
-    for advocate_id, row in sorted(rows.items()):
-        current = there.get(advocate_id)
-        if row is None and current is not None:
-            found.append(Difference(advocate_id, "remove"))
-        elif row is not None and current is None:
-            found.append(Difference(advocate_id, "add"))
-        elif row is not None:
-            changed = tuple(k for k in COMPARED if row[k] != current[k])
-            if changed:
-                found.append(Difference(advocate_id, "update", changed))
-    return found
+    return [difference for difference, _row in _compared(_reference_ids())]
+
+
+def _upsert(conn, table, rows: list[dict], columns: tuple[str, ...], where=None) -> None:
+    """Insert ``rows``; where the primary key is there already (and ``where`` holds), set
+    ``columns`` from the row instead. One batched statement, and a publish event writing the
+    same row at the same moment cannot make it fail."""
+    statement = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[conn.dialect.name](table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key],
+        set_={name: statement.excluded[name] for name in columns},
+        where=where,
+    )
+    conn.execute(statement, rows)
+
+
+def _write_batch(conn, batch: list[tuple[Difference, dict | None]], now, watermark: int) -> None:
+    table, state = reference.advocates, reference.sync_state
+    removed = [difference.advocate_id for difference, row in batch if row is None]
+    if removed:
+        conn.execute(sql_delete(table).where(table.c.advocate_id.in_(removed)))
+    rows = [dict(row, published_at=now, updated_at=now) for _difference, row in batch if row is not None]
+    if rows:
+        _upsert(conn, table, rows, (*(name for name in COMPARED if name != "advocate_id"), "updated_at"))
+    # Events up to the watermark are older than what was just written: they are skipped.
+    states = [{"advocate_id": difference.advocate_id, "last_event_id": watermark, "updated_at": now} for difference, _ in batch]
+    _upsert(conn, state, states, ("last_event_id", "updated_at"), where=state.c.last_event_id < watermark)
 
 
 def rebuild() -> list[Difference]:
     """Recompute the whole published set and write it; returns the differences repaired.
     Events newer than the rebuild still apply afterwards; older ones in flight are skipped."""
-    found = differences()
-    if not found:
-        return found
+    # Read before the rows: every event up to it is committed, so its change is in what is read.
     watermark = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
-    rows = rows_for([d.advocate_id for d in found])
     now = utcnow()
-    state = reference.sync_state
+    found: list[Difference] = []
+    batch: list[tuple[Difference, dict | None]] = []
     with reference.engine().begin() as conn:
-        for difference in found:
-            _write_row(conn, difference.advocate_id, rows[difference.advocate_id], now)
-            last = conn.execute(
-                select(state.c.last_event_id).where(state.c.advocate_id == difference.advocate_id).with_for_update()
-            ).scalar_one_or_none()
-            if last is None:
-                conn.execute(insert(state).values(advocate_id=difference.advocate_id, last_event_id=watermark, updated_at=now))
-            elif last < watermark:
-                conn.execute(update(state).where(state.c.advocate_id == difference.advocate_id).values(
-                    last_event_id=watermark, updated_at=now))
+        for difference, row in _compared(_reference_ids()):
+            found.append(difference)
+            batch.append((difference, row))
+            if len(batch) == REBUILD_BATCH:
+                _write_batch(conn, batch, now, watermark)
+                batch = []
+        if batch:
+            _write_batch(conn, batch, now, watermark)
     return found
 
 

@@ -222,7 +222,11 @@ def test_rebuild_on_a_consistent_database_reports_no_differences(app, db, refere
     assert publishing.rebuild() == []
 
 
-def test_rebuild_reports_and_repairs_every_kind_of_difference(app, db, reference_db):
+@pytest.mark.parametrize("batch", [1000, 2], ids=["one batch", "batches of two"])
+def test_rebuild_reports_and_repairs_every_kind_of_difference(app, db, reference_db, monkeypatch, batch):
+    # Batches of two put the three differences, and the one row that is right, in different batches.
+    monkeypatch.setattr(publishing, "REBUILD_BATCH", batch)
+    right = listed_advocate()
     missing, stale, extra = listed_advocate(), listed_advocate(), listed_advocate()
     with reference.engine().begin() as conn:
         advocates = reference.advocates
@@ -244,6 +248,12 @@ def test_rebuild_reports_and_repairs_every_kind_of_difference(app, db, reference
     assert publishing.rebuild() == found
     assert publishing.differences() == []
     assert published(extra.id) is None and published(missing.id)["name"] == missing.user.name
+    assert published(stale.id)["job_title"] == stale.job_title and published(right.id)["name"] == right.user.name
+    # Every repaired row is marked as written at the rebuild, so older events in flight are skipped.
+    with reference.engine().connect() as conn:
+        state = dict(conn.execute(select(reference.sync_state.c.advocate_id, reference.sync_state.c.last_event_id)).all())
+    watermark = db.session.scalar(select(func.max(OutboxMessage.id)))
+    assert all(state[a.id] == watermark for a in (missing, stale, extra))
 
 
 # --- the reference database down ---------------------------------------------------------------------
