@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template_string
+from flask import Flask, render_template
+from jinja2 import DictLoader
 from sqlalchemy import create_engine, text
 
 TABLE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reference</title></head>
@@ -26,6 +27,9 @@ def _url(url: str) -> str:
 
 
 app = Flask(__name__)
+# Through Flask's own template loading, as the portal's pages are: compiled once, then cached
+# (render_template_string would compile the table again on every request).
+app.jinja_loader = DictLoader({"table.html": TABLE})
 engine = create_engine(_url(os.environ["PORTAL_DATABASE_URL"]), pool_pre_ping=True)
 
 
@@ -40,4 +44,4 @@ def table():
         rows = conn.execute(
             text("SELECT id, job_title, country, status FROM advocates ORDER BY id DESC LIMIT 20")
         ).all()
-    return render_template_string(TABLE, rows=rows)
+    return render_template("table.html", rows=rows)
