@@ -163,13 +163,16 @@ def create_ask(
     now = utcnow()
     if context.due_on < now.date():
         raise DomainError("The due date is in the past.", field="due_on")
-    # The row lock serialises asks to one advocate: the count below sees every earlier one.
+    # The row lock serialises asks to one advocate: the count below sees every earlier one,
+    # and the row is read afresh with the lock (populate_existing), not from the identity map.
     advocate = db.session.execute(
-        select(Advocate).where(Advocate.id == advocate_id).with_for_update(of=Advocate)
+        select(Advocate)
+        .where(Advocate.id == advocate_id)
+        .with_for_update(of=Advocate)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if advocate is None:
         raise DomainError("No such advocate.", field="advocate_id")
-    db.session.refresh(advocate)
     verdict = check(advocate, activity_type, now)
     override_reason = (override_reason or "").strip() or None
     if not verdict.allowed and override_reason is None:

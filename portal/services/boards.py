@@ -104,8 +104,9 @@ def save_board(actor: User, board: Board | None, details: BoardDetails) -> Board
 
 
 def _lock(board_id: int) -> Board:
-    board = db.session.execute(select(Board).where(Board.id == board_id).with_for_update()).scalar_one()
-    db.session.refresh(board)
+    board = db.session.execute(
+        select(Board).where(Board.id == board_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
     return board
 
 
