@@ -82,15 +82,23 @@ def reference_upgrade() -> None:
 @reference_group.command("rebuild")
 @click.option("--dry-run", is_flag=True, help="Only report the differences.")
 def reference_rebuild(dry_run: bool) -> None:
-    """Recompute the whole published set from the portal and report the differences."""
+    """Recompute the whole published set from the portal and report the differences.
+
+    Runs here, not in a job, and is recorded like a check or rebuild started on
+    /admin/publishing (so it is refused while one of those runs)."""
+    from portal.models import CheckStatus, CheckTrigger
     from portal.services import publishing
 
-    from sqlalchemy.exc import OperationalError
-
     try:
-        found = publishing.differences() if dry_run else publishing.rebuild()
-    except OperationalError as exc:  # the reference database does not answer: say so plainly
-        raise click.ClickException(f"The reference database did not answer: {exc.orig}") from exc
+        check = publishing.start_check(None, repair=not dry_run, trigger=CheckTrigger.COMMAND)
+    except publishing.CheckInProgress as exc:
+        raise click.ClickException(exc.message) from exc
+    commit()
+    check, found = publishing.run_check(check.id)
+    if check is None:  # ended as lost meanwhile (it showed no sign of life): nothing to report
+        raise click.ClickException(f"The {'check' if dry_run else 'rebuild'} was given up before it finished.")
+    if check.status is CheckStatus.FAILED:  # the reference database does not answer: say so plainly
+        raise click.ClickException(check.error)
     for difference in found:
         fields = f" ({', '.join(difference.fields)})" if difference.fields else ""
         click.echo(f"advocate {difference.advocate_id}: {difference.change}{fields}")

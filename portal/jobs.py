@@ -135,13 +135,30 @@ def render_program_report(report_id: int) -> None:
         program_report.render_job(report_id)
 
 
-@huey.periodic_task(crontab(minute="40", hour="3"))
-def rebuild_reference_database() -> None:
-    """Nightly: recompute the whole published set (pauses that ended yesterday become
-    available again; anything that drifted is repaired and logged)."""
+@huey.task()
+def run_reference_check(check_id: int) -> None:
+    """"Check now" or "Rebuild now" on /admin/publishing: minutes of work in a large program,
+    recorded on the check for the page to show."""
     from portal.services import publishing
 
     with app_context():
-        repaired = publishing.rebuild()
-        if repaired:
-            log.warning("reference rebuild repaired %s rows", len(repaired))
+        publishing.run_check(check_id)
+
+
+@huey.periodic_task(crontab(minute="40", hour="3"))
+def rebuild_reference_database() -> None:
+    """Nightly: recompute the whole published set (pauses that ended yesterday become
+    available again; anything that drifted is repaired, logged and audited), recorded like
+    a rebuild started on the page. Skipped when one is already running."""
+    from portal.database import commit
+    from portal.models import CheckTrigger
+    from portal.services import publishing
+
+    with app_context():
+        try:
+            check = publishing.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
+        except publishing.CheckInProgress as exc:
+            log.warning("nightly reference rebuild skipped: %s", exc.message)
+            return
+        commit()
+        publishing.run_check(check.id)

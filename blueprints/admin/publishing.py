@@ -1,5 +1,5 @@
-"""/admin/publishing: the reference database feed (status, failures, retry, rebuild) and the
-API tokens other systems use."""
+"""/admin/publishing: the reference database feed (status, failures, retry; consistency checks
+and rebuilds, run as jobs) and the API tokens other systems use."""
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -10,12 +10,12 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.admin import bp
 from portal.database import commit, db
+from portal.extensions import htmx
 from portal.models import ApiToken
 from portal.services import publishing
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
-DIFFERENCES_SHOWN = 20
 
 
 class ApiTokenForm(FlaskForm):
@@ -24,14 +24,13 @@ class ApiTokenForm(FlaskForm):
 
 @bp.get("/publishing")
 def publishing_status():
+    if htmx:  # the consistency section asks again while a check runs
+        return render_template("admin/_consistency.html", checks=publishing.check_state())
     status = publishing.feed_status()
     page = db.paginate(publishing.failures(), per_page=PAGE_SIZE, error_out=False)
-    differences = None
-    if status.reference_error is None:
-        differences = publishing.differences()
-    return render_template(
-        "admin/publishing.html", status=status, page=page, differences=differences, shown=DIFFERENCES_SHOWN
-    )
+    # The latest recorded check, not a new one: comparing every advocate takes minutes.
+    checks = publishing.check_state()
+    return render_template("admin/publishing.html", status=status, page=page, checks=checks)
 
 
 @bp.post("/publishing/events/<int:message_id>/retry")
@@ -54,17 +53,26 @@ def retry_all_publish_events():
     return redirect(url_for("admin.publishing_status"))
 
 
+def _start_check(repair: bool):
+    try:
+        publishing.request_check(current_user, repair=repair)
+    except publishing.CheckInProgress as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.publishing_status"))
+    commit()  # the job starts after this commit
+    what = "The rebuild" if repair else "The check"
+    flash(f"{what} has started; refresh this page to see the result.", "success")
+    return redirect(url_for("admin.publishing_status"))
+
+
+@bp.post("/publishing/check")
+def check_reference():
+    return _start_check(repair=False)
+
+
 @bp.post("/publishing/rebuild")
 def rebuild_reference():
-    try:
-        repaired = publishing.rebuild()
-    except Exception as exc:  # the reference database does not answer: say so
-        flash(f"The reference database did not answer ({type(exc).__name__}); nothing was changed.", "error")
-        return redirect(url_for("admin.publishing_status"))
-    publishing.record_rebuild(current_user, repaired)
-    commit()
-    flash(f"Rebuilt: {len(repaired)} rows corrected." if repaired else "Rebuilt: nothing needed correcting.", "success")
-    return redirect(url_for("admin.publishing_status"))
+    return _start_check(repair=True)
 
 
 def _tokens_page(form: ApiTokenForm, new_token: str | None = None, status: int = 200):

@@ -52,6 +52,7 @@ from portal.models.notification import Delivery, Notification, NotificationCateg
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
+from portal.models.reference_check import CheckStatus, CheckTrigger, ReferenceCheck
 from portal.models.reporting import CoverageTarget, DemandSource, ProgramReport, ReportStatus, UnmetDemand
 from portal.models.rewards import (
     HOLDING_STATUSES,
@@ -111,6 +112,9 @@ __all__ = [
     "QueueItem",
     "QueueKind",
     "QueueStatus",
+    "CheckStatus",
+    "CheckTrigger",
+    "ReferenceCheck",
     "Region",
     "RegionCountry",
     "Role",

@@ -9,17 +9,22 @@ from datetime import timedelta
 import pytest
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal import reference
 from portal.database import commit, db, utcnow
 from portal.models import (
     Advocate,
     AdvocateStatus,
+    AuditEvent,
+    CheckStatus,
+    CheckTrigger,
     ConsentPurpose,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
     QueueKind,
+    ReferenceCheck,
 )
 from portal.services import approvals, consent, outbox, preferences, privacy, profiles, publishing
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, free_port
@@ -256,6 +261,184 @@ def test_rebuild_reports_and_repairs_every_kind_of_difference(app, db, reference
     assert all(state[a.id] == watermark for a in (missing, stale, extra))
 
 
+# --- checks and rebuilds as jobs, their result recorded ------------------------------------------------
+
+
+def run_check(repair=False, trigger=CheckTrigger.ADMIN, actor=None):
+    check = publishing.start_check(actor, repair=repair, trigger=trigger)
+    commit()
+    return publishing.run_check(check.id)
+
+
+def rebuild_audits() -> list[AuditEvent]:
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == "publishing.rebuild")).all()
+
+
+def test_a_check_records_its_progress_and_result_and_changes_nothing(app, db, reference_db, monkeypatch):
+    monkeypatch.setattr(publishing, "REBUILD_BATCH", 2)
+    listed_advocate()
+    missing = listed_advocate()
+    with reference.engine().begin() as conn:
+        conn.execute(reference.advocates.delete().where(reference.advocates.c.advocate_id == missing.id))
+    told = []
+    compare = publishing.differences
+    monkeypatch.setattr(publishing, "differences", lambda progress: compare(lambda *n: (told.append(n), progress(*n))))
+
+    admin = AdminFactory()
+    check, found = run_check(actor=admin)
+    assert told == [(0, 2), (2, 2)]  # before each batch and at the end
+    assert found == [publishing.Difference(missing.id, "add")]
+    assert (check.status, check.repair, check.in_progress, check.started_by_id) == (CheckStatus.FINISHED, False, None, admin.id)
+    assert (check.advocates_done, check.advocates_total, check.difference_count) == (2, 2, 1)
+    assert check.differences == [{"advocate_id": missing.id, "change": "add", "fields": []}]
+    assert check.requested_at <= check.started_at <= check.alive_at <= check.finished_at and check.error == ""
+    assert published(missing.id) is None and rebuild_audits() == []
+
+
+def test_a_rebuild_records_what_it_repaired_and_is_audited(app, db, reference_db):
+    stale = listed_advocate()
+    with reference.engine().begin() as conn:
+        conn.execute(reference.advocates.update().values(job_title="Intern"))
+    admin = AdminFactory()
+    check, found = run_check(repair=True, actor=admin)
+    assert check.status is CheckStatus.FINISHED and check.repair is True and check.difference_count == 1
+    assert check.differences == [{"advocate_id": stale.id, "change": "update", "fields": ["job_title"]}]
+    assert published(stale.id)["job_title"] == stale.job_title
+    [event] = rebuild_audits()
+    assert (event.actor_id, event.subject_type, event.subject_id) == (admin.id, "reference_checks", check.id)
+    assert event.details == {"advocates": [stale.id]}
+
+
+def test_the_nightly_rebuild_records_its_result_the_same_way(app, db, reference_db):
+    from portal import jobs
+
+    missing = listed_advocate()
+    with reference.engine().begin() as conn:
+        conn.execute(reference.advocates.delete())
+    jobs.rebuild_reference_database.call_local()
+    check = db.session.scalar(select(ReferenceCheck))
+    assert (check.trigger, check.repair, check.started_by_id, check.status) == (
+        CheckTrigger.NIGHTLY, True, None, CheckStatus.FINISHED)
+    assert check.difference_count == 1 and published(missing.id) is not None
+    [event] = rebuild_audits()
+    assert event.actor_id is None and event.subject_id == check.id
+
+    jobs.rebuild_reference_database.call_local()  # nothing left to repair: recorded, not audited
+    newest = db.session.scalar(select(ReferenceCheck).order_by(ReferenceCheck.id.desc()))
+    assert newest.id != check.id and newest.difference_count == 0 and newest.status is CheckStatus.FINISHED
+    assert len(rebuild_audits()) == 1
+
+
+def test_the_nightly_rebuild_is_skipped_while_a_check_runs(app, db, reference_db, caplog):
+    from portal import jobs
+
+    publishing.start_check(AdminFactory(), repair=False)
+    commit()
+    jobs.rebuild_reference_database.call_local()
+    assert db.session.scalar(select(func.count()).select_from(ReferenceCheck)) == 1
+    assert "nightly reference rebuild skipped: A check started by" in caplog.text
+
+
+def test_only_one_check_or_rebuild_at_a_time(app, db, reference_db):
+    first = publishing.start_check(AdminFactory(name="Ada Admin"), repair=False)
+    commit()
+    with pytest.raises(publishing.CheckInProgress, match=r"^A check started by Ada Admin at \d\d:\d\d UTC is waiting"):
+        publishing.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
+    # The schema refuses a second unfinished one, whatever the code reads first.
+    with pytest.raises(IntegrityError):
+        with db.session.begin_nested():
+            db.session.add(ReferenceCheck(repair=True, trigger=CheckTrigger.NIGHTLY))
+    with pytest.raises(IntegrityError):  # and an ended check holds no slot
+        with db.session.begin_nested():
+            db.session.add(ReferenceCheck(repair=True, trigger=CheckTrigger.NIGHTLY, status=CheckStatus.FINISHED))
+
+    publishing.run_check(first.id)
+    assert publishing.run_check(first.id) == (None, [])  # a task delivered twice runs once
+    second = publishing.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
+    commit()
+    assert second.id != first.id and db.session.get(ReferenceCheck, first.id).status is CheckStatus.FINISHED
+
+
+def test_checks_started_at_the_same_moment_start_once(app, committed_db, reference_db):
+    """Eight admins press "Check now" or "Rebuild now" at once: exactly one starts."""
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def start(repair):
+        with app.app_context():
+            try:
+                barrier.wait()
+                publishing.start_check(None, repair=repair, trigger=CheckTrigger.COMMAND)
+                commit()
+                outcomes.append("started")
+            except publishing.CheckInProgress:
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=start, args=(n % 2 == 0,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["started"]
+    assert db.session.scalar(select(func.count()).select_from(ReferenceCheck)) == 1
+
+
+def test_a_check_lost_with_its_worker_is_given_up_by_the_next_start(app, db, reference_db):
+    lost = publishing.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
+    lost.alive_at = utcnow() - publishing.CHECK_LOST_AFTER + timedelta(minutes=1)
+    commit()
+    with pytest.raises(publishing.CheckInProgress):  # quiet, but not for long enough
+        publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)
+    lost.alive_at = utcnow() - publishing.CHECK_LOST_AFTER - timedelta(minutes=1)
+    commit()
+    replacement = publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)
+    commit()
+    db.session.refresh(lost)
+    assert lost.status is CheckStatus.FAILED and lost.in_progress is None and lost.finished_at is not None
+    assert lost.error.startswith("Gave up: no sign of life for 15 minutes")
+    assert publishing.run_check(lost.id) == (None, [])  # its job, arriving at last, does nothing
+    assert publishing.check_state().current.id == replacement.id
+
+
+def test_a_check_given_up_while_it_runs_stops_and_writes_nothing(app, db, reference_db, monkeypatch):
+    monkeypatch.setattr(publishing, "REBUILD_BATCH", 1)
+    advocates = [listed_advocate(), listed_advocate()]
+    with reference.engine().begin() as conn:
+        conn.execute(reference.advocates.delete())
+    check = publishing.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
+    commit()
+    rows_for = publishing.rows_for
+
+    def stalls_once(ids):  # its worker stalls so long after the first batch that a start gives up on it
+        if ids == [advocates[0].id]:
+            db.session.execute(update(ReferenceCheck).values(alive_at=utcnow() - 2 * publishing.CHECK_LOST_AFTER))
+            publishing._end_lost_checks(utcnow())
+            commit()
+        return rows_for(ids)
+
+    monkeypatch.setattr(publishing, "rows_for", stalls_once)
+    assert publishing.run_check(check.id) == (None, [])
+    assert [published(a.id) for a in advocates] == [None, None]  # the rebuild's transaction rolled back
+    db.session.refresh(check)
+    assert check.status is CheckStatus.FAILED and check.error.startswith("Gave up")
+
+
+def test_a_job_queue_that_does_not_answer_ends_the_check_as_failed(app, db, reference_db, monkeypatch):
+    from portal import jobs
+
+    def queue_down(check_id):
+        raise ConnectionError("Redis does not answer")
+
+    monkeypatch.setattr(jobs, "run_reference_check", queue_down)
+    check = publishing.request_check(AdminFactory(), repair=False)
+    commit()
+    db.session.refresh(check)
+    assert check.status is CheckStatus.FAILED and check.in_progress is None
+    assert check.error == "The job queue did not answer (ConnectionError: Redis does not answer); nothing was checked."
+
+
 # --- the reference database down ---------------------------------------------------------------------
 
 
@@ -264,6 +447,18 @@ def unreachable_url() -> str:
     if ON_POSTGRES:
         return f"postgresql://postgres@127.0.0.1:{free_port()}/reference"
     return "sqlite:////nonexistent-folder/reference.sqlite3"
+
+
+@pytest.mark.parametrize("repair", [False, True], ids=["check", "rebuild"])
+def test_a_reference_database_that_does_not_answer_is_recorded_as_the_checks_error(app, db, reference_db, repair):
+    listed_advocate()
+    app.config["REFERENCE_DATABASE_URL"] = unreachable_url()
+    check, found = run_check(repair=repair, actor=AdminFactory())
+    assert found == [] and check.status is CheckStatus.FAILED and check.in_progress is None
+    assert check.error.startswith("The reference database did not answer: OperationalError")
+    assert check.difference_count is None and check.finished_at is not None
+    assert rebuild_audits() == []
+    publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)  # the slot is free again
 
 
 def test_while_the_reference_database_is_down_1000_changes_wait_then_arrive_exactly_once(app, db, reference_db):

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import func, select, update
 
 from portal.database import commit, db, utcnow
-from portal.models import Account, ActivityType, Advocate, ApiToken, AuditEvent, ConsentPurpose, OutboxKind, OutboxMessage
+from portal.models import (
+    Account,
+    ActivityType,
+    Advocate,
+    ApiToken,
+    AuditEvent,
+    CheckStatus,
+    CheckTrigger,
+    ConsentPurpose,
+    OutboxKind,
+    OutboxMessage,
+    ReferenceCheck,
+)
 from portal.services import asks, publishing
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory, TermFactory, UserFactory
 from tests.publishing import listed_advocate, published, reference_db  # noqa: F401
@@ -38,13 +54,40 @@ def test_the_publishing_page_shows_the_feed_and_a_retry_delivers(client, db, log
 
     html = client.get("/admin/publishing").text
     assert "OperationalError: connection refused" in html
-    assert "a rebuild would change nothing" in html
+    assert "Never checked yet" in consistency(html)
     response = submit(client, html, f"/admin/publishing/events/{failing.id}/retry")
     assert response.status_code == 302
     db.session.refresh(failing)
     assert failing.status.value == "sent"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "publishing.retry")) is not None
     assert "No failures" in client.get("/admin/publishing").text
+
+
+def consistency(html: str) -> str:
+    """The text of the page's consistency section (the latest check), spaces collapsed."""
+    page = parse(html)
+    [section] = [e for e in page.elements if e.attrs.get("id") == "consistency"]
+    return " ".join(section.text.split())
+
+
+def test_check_now_runs_as_a_job_and_the_page_shows_its_stored_result(client, db, login_as, reference_db):
+    admin = login_as(AdminFactory(name="Ada Admin"))
+    listed_advocate()
+    html = client.get("/admin/publishing").text
+    assert "Never checked yet" in consistency(html)
+
+    response = submit(client, html, "/admin/publishing/check")
+    assert response.status_code == 302
+    page = client.get(response.location)
+    assert "The check has started; refresh this page to see the result." in flashes(page.text)
+    check = db.session.scalar(select(ReferenceCheck))
+    assert (check.status, check.repair, check.trigger, check.started_by_id) == (
+        CheckStatus.FINISHED, False, CheckTrigger.ADMIN, admin.id)
+    assert check.in_progress is None and check.difference_count == 0 and check.error == ""
+    assert check.finished_at is not None and check.advocates_done == check.advocates_total >= 1
+    text = consistency(page.text)
+    assert f"Last checked {check.finished_at:%Y-%m-%d %H:%M} UTC, started by Ada Admin" in text
+    assert "no differences, a rebuild would change nothing" in text
 
 
 def test_the_publishing_page_says_when_the_reference_database_is_down(app, client, db, login_as, reference_db):
@@ -55,21 +98,101 @@ def test_the_publishing_page_says_when_the_reference_database_is_down(app, clien
     assert "cannot be checked" in html
     response = client.post("/admin/publishing/rebuild", follow_redirects=True)
     assert response.status_code == 200
-    assert any("did not answer" in f for f in flashes(response.text))
+    assert any("has started" in f for f in flashes(response.text))
+    # The job recorded the failure (the request did not fail with it), and the page shows it.
+    check = db.session.scalar(select(ReferenceCheck))
+    assert check.status is CheckStatus.FAILED and check.in_progress is None
+    assert check.error.startswith("The reference database did not answer: OperationalError")
+    text = consistency(response.text)
+    assert "The last rebuild (started by" in text and "did not finish" in text and "did not answer" in text
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "publishing.rebuild")) is None
+    # It did not block the next one.
+    assert client.post("/admin/publishing/check").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(ReferenceCheck)) == 2
 
 
 def test_rebuild_now_repairs_and_is_audited(client, db, login_as, reference_db):
-    login_as(AdminFactory())
+    admin = login_as(AdminFactory())
     advocate = listed_advocate()
     from portal import reference
 
     with reference.engine().begin() as conn:
         conn.execute(reference.advocates.delete())
-    html = client.get("/admin/publishing").text
-    assert "Missing: would be added" in html
+    client.post("/admin/publishing/check")
+    text = consistency(client.get("/admin/publishing").text)
+    assert "1 difference:" in text and f"Advocate #{advocate.id}: Missing: would be added" in text
+    assert published(advocate.id) is None  # a check changes nothing
+
     response = client.post("/admin/publishing/rebuild", follow_redirects=True)
-    assert any("1 rows corrected" in f for f in flashes(response.text))
+    assert "The rebuild has started; refresh this page to see the result." in flashes(response.text)
     assert published(advocate.id) is not None
+    text = consistency(response.text)
+    assert "Last rebuilt" in text and "1 difference, all corrected:" in text and "Missing: added" in text
+    rebuild = db.session.scalar(select(ReferenceCheck).where(ReferenceCheck.repair.is_(True)))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "publishing.rebuild"))
+    assert event.actor_id == admin.id and "1 rows corrected" in event.summary
+    assert (event.subject_type, event.subject_id) == ("reference_checks", rebuild.id)
+    assert event.details == {"advocates": [advocate.id]}
+
+
+def test_a_check_keeps_and_lists_the_first_20_differences(client, db, login_as, reference_db):
+    login_as(AdminFactory())
+    advocates = [listed_advocate() for _ in range(23)]
+    from portal import reference
+
+    with reference.engine().begin() as conn:
+        conn.execute(reference.advocates.delete())
+    client.post("/admin/publishing/check")
+    check = db.session.scalar(select(ReferenceCheck))
+    assert check.difference_count == 23
+    assert [d["advocate_id"] for d in check.differences] == sorted(a.id for a in advocates)[:20]
+    html = client.get("/admin/publishing").text
+    assert "23 differences (the first 20 listed):" in consistency(html)
+    links = [e for e in parse(html).elements if e.tag == "a" and e.text.startswith("Advocate #")]
+    assert len(links) == 20
+
+
+def test_a_second_start_is_refused_while_one_runs(client, db, login_as, reference_db):
+    login_as(AdminFactory())
+    running = publishing.start_check(AdminFactory(name="Bea Busy"), repair=True)  # a worker has not taken it yet
+    commit()
+
+    html = client.get("/admin/publishing").text
+    text = consistency(html)
+    assert f"A rebuild started by Bea Busy at {running.requested_at:%H:%M} UTC is waiting for a job worker." in text
+    [section] = [e for e in parse(html).elements if e.attrs.get("id") == "consistency"]
+    assert section.attrs["hx-get"] == "/admin/publishing"  # htmx asks again until it is done
+    assert "Never checked yet" in text
+    for action in ("/admin/publishing/check", "/admin/publishing/rebuild"):
+        response = client.post(action, follow_redirects=True)
+        assert response.status_code == 200
+        assert any("is waiting for a job worker: wait for it to finish before starting another." in f
+                   for f in flashes(response.text)), flashes(response.text)
+    assert db.session.scalar(select(func.count()).select_from(ReferenceCheck)) == 1
+
+    # A worker takes it: the page (and its htmx refresh) shows it running, then its result.
+    db.session.execute(update(ReferenceCheck).values(status=CheckStatus.RUNNING, advocates_total=52000, advocates_done=12000))
+    commit()
+    fragment = client.get("/admin/publishing", headers={"HX-Request": "true"}).text
+    assert "<html" not in fragment
+    assert "is running: 12,000 of 52,000 advocates compared." in " ".join(fragment.split())
+    db.session.execute(update(ReferenceCheck).values(status=CheckStatus.QUEUED))
+    publishing.run_check(running.id)
+    fragment = client.get("/admin/publishing", headers={"HX-Request": "true"}).text
+    assert "hx-get" not in fragment and "Last rebuilt" in fragment
+
+
+def test_a_check_lost_with_its_worker_is_replaced_by_the_next_start(client, db, login_as, reference_db):
+    login_as(AdminFactory())
+    lost = publishing.start_check(None, repair=False, trigger=CheckTrigger.NIGHTLY)
+    lost.alive_at = utcnow() - publishing.CHECK_LOST_AFTER - timedelta(minutes=1)
+    commit()
+    assert "It has shown no sign of life since" in consistency(client.get("/admin/publishing").text)
+    response = client.post("/admin/publishing/check", follow_redirects=True)
+    assert any("has started" in f for f in flashes(response.text))
+    db.session.refresh(lost)
+    assert lost.status is CheckStatus.FAILED and lost.error.startswith("Gave up: no sign of life for 15 minutes")
+    assert "no differences" in consistency(response.text)
 
 
 def test_retry_of_an_unknown_event_says_so(client, db, login_as):
@@ -81,7 +204,7 @@ def test_retry_of_an_unknown_event_says_so(client, db, login_as):
 @pytest.mark.parametrize("factory", [UserFactory, StaffFactory])
 def test_publishing_actions_are_for_admins_only(client, db, login_as, factory):
     login_as(factory())
-    for path in ("/admin/publishing/retry-all", "/admin/publishing/rebuild", "/admin/publishing/tokens",
+    for path in ("/admin/publishing/retry-all", "/admin/publishing/check", "/admin/publishing/rebuild", "/admin/publishing/tokens",
                  "/admin/publishing/tokens/1/revoke"):
         assert client.post(path).status_code == 403
 
@@ -226,7 +349,24 @@ def _tokens(n):
         publishing.create_token(admin, f"System {i}")
 
 
-@pytest.mark.parametrize(("path", "add"), [("/admin/publishing", _failing_events), ("/admin/publishing/tokens", _tokens)])
+def _checked_advocates(n):
+    """n more listed advocates missing from the reference database, found by a check (past
+    20 of them, the stored result keeps only the first 20), and the next check waiting."""
+    from portal import reference
+
+    new = [listed_advocate() for _ in range(n)]
+    with reference.engine().begin() as conn:
+        conn.execute(reference.advocates.delete().where(reference.advocates.c.advocate_id.in_([a.id for a in new])))
+    db.session.execute(update(ReferenceCheck).where(ReferenceCheck.in_progress.is_not(None)).values(status=CheckStatus.QUEUED))
+    for check in db.session.scalars(select(ReferenceCheck).where(ReferenceCheck.in_progress.is_not(None))):
+        publishing.run_check(check.id)
+    publishing.run_check(publishing.start_check(AdminFactory(), repair=False).id)
+    publishing.start_check(AdminFactory(), repair=True)
+
+
+@pytest.mark.parametrize(("path", "add"), [
+    ("/admin/publishing", _failing_events), ("/admin/publishing", _checked_advocates), ("/admin/publishing/tokens", _tokens),
+])
 def test_publishing_pages_send_as_many_queries_for_30_rows_as_for_3(client, db, login_as, reference_db, path, add):
     login_as(AdminFactory())
     add(3)
@@ -234,6 +374,27 @@ def test_publishing_pages_send_as_many_queries_for_30_rows_as_for_3(client, db, 
     add(27)
     many = queries_to_render(client, path)
     assert len(many) == len(few)
+
+
+def test_the_publishing_page_reads_no_advocate_whatever_the_program_size(client, db, login_as, reference_db):
+    """The page shows the stored result of the latest check: it never compares advocates
+    itself (at 100k that took a minute), and asks the reference database one thing only."""
+    from portal import reference
+    from tests.web.intake import statements
+
+    login_as(AdminFactory())
+    for _ in range(5):
+        listed_advocate()
+    publishing.run_check(publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND).id)
+    commit()
+    db.session.expunge_all()
+    asked = []
+    sqlalchemy_event.listen(reference.engine(), "before_cursor_execute", lambda *args: asked.append(args[2]))
+    with statements() as sent:
+        assert client.get("/admin/publishing").status_code == 200
+    assert not [s for s in sent if re.search(r"\b(advocates|consents)\b", s)], sent
+    assert len([s for s in sent if "reference_checks" in s]) == 1
+    assert len(asked) == 1 and "count(*)" in asked[0].lower()
 
 
 def test_the_advocates_api_sends_as_many_queries_for_30_rows_as_for_3(client, db, reference_db):
