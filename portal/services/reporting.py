@@ -12,23 +12,29 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 
 from portal.database import db, utcnow
 from portal.models import (
     COUNTING_STATUSES,
     Account,
+    ActivityType,
+    ActivityWeight,
     Advocate,
     AdvocateStatus,
     Ask,
     AskOutcome,
     AskStatus,
+    Blackout,
+    Consent,
+    ConsentPurpose,
     PointsEntry,
     PointsSource,
 )
+from portal.services import asks as asks_service
 from portal.services import directory
 
 
@@ -112,15 +118,26 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
     """Of the nominations made in the quarter (self, staff or import; not the new records a
     job change makes): how many were verified (reached the team), approved, and became
     active (took part in an ask: accepted or completed it)."""
-    took_part = exists().where(Ask.advocate_id == Advocate.id, Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]))
-    approved = Advocate.status.in_([AdvocateStatus.APPROVED, AdvocateStatus.LAPSED])
+    # Each nominee with the number of asks they took part in, from one join to their asks
+    # (by the advocate's index), instead of a correlated EXISTS per nominee. The status is
+    # tested in the count, not the join: a join on it tempts the planner, short of
+    # statistics, to intersect every accepted ask's index entry once per nominee.
+    took_part = _count_if(Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]))
+    nominees = (
+        select(Advocate.id, Advocate.submitted_at, Advocate.status, took_part.label("took_part"))
+        .outerjoin(Ask, Ask.advocate_id == Advocate.id)
+        .where(quarter.contains(Advocate.created_at), Advocate.previous_id.is_(None))
+        .group_by(Advocate.id, Advocate.submitted_at, Advocate.status)
+        .subquery("nominees")
+    )
+    approved = nominees.c.status.in_([AdvocateStatus.APPROVED, AdvocateStatus.LAPSED])
     row = db.session.execute(
         select(
-            func.count(Advocate.id),
-            _count_if(Advocate.submitted_at.is_not(None)),
+            func.count(),
+            _count_if(nominees.c.submitted_at.is_not(None)),
             _count_if(approved),
-            _count_if(and_(approved, took_part)),
-        ).where(quarter.contains(Advocate.created_at), Advocate.previous_id.is_(None))
+            _count_if(and_(approved, nominees.c.took_part > 0)),
+        )
     ).one()
     nominated, verified, approved_count, active = (int(v) for v in row)
     steps = [
@@ -134,33 +151,104 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
     return {"steps": steps}
 
 
+def _usage_now(now: datetime):
+    """Each advocate's counting asks in the windows the directory's over- and under-use and
+    "available now" rules look at, from one grouped pass over the recent asks (the rules
+    themselves are ``directory.usage_condition``; this is the same arithmetic, per advocate
+    in one go instead of a correlated count per window per advocate)."""
+    program = asks_service.settings()
+    month, last_month, quarter, last_quarter = directory._period_starts(now)
+    recent = now - timedelta(days=directory.RECENT_DAYS)
+    light_since = now - timedelta(days=program.light_cooldown_days)
+    heavy_since = now - timedelta(days=program.heavy_cooldown_days)
+    cooling = or_(
+        and_(ActivityType.weight == ActivityWeight.LIGHT, Ask.created_at > light_since),
+        and_(ActivityType.weight == ActivityWeight.HEAVY, Ask.created_at > heavy_since),
+    )
+    # Every window below starts at or after this; the windows are open-ended, as there.
+    since = min(last_month, last_quarter, recent, light_since, heavy_since)
+    counting = Ask.status.in_(COUNTING_STATUSES)
+
+    def in_window(condition):
+        return _count_if(and_(counting, condition))
+
+    return (
+        select(
+            Ask.advocate_id.label("advocate_id"),
+            in_window(Ask.created_at >= month).label("month"),
+            in_window(Ask.created_at >= last_month).label("since_last_month"),
+            in_window(Ask.created_at >= quarter).label("quarter"),
+            in_window(Ask.created_at >= last_quarter).label("since_last_quarter"),
+            in_window(Ask.created_at >= recent).label("recent"),
+            in_window(cooling).label("cooling"),
+        )
+        .join(ActivityType, ActivityType.id == Ask.activity_type_id)
+        # The recent asks by their date (an index), whatever their state.
+        .where(Ask.created_at >= since)
+        .group_by(Ask.advocate_id)
+        .subquery("usage")
+    )
+
+
 @figure("activity")
 def active_advocates(quarter: Quarter, now: datetime) -> dict:
     """Approved advocates (now), and those who accepted or completed an ask sent in the
-    quarter; over- and under-used advocates now (the directory's own definitions)."""
-    took_part = exists().where(
-        Ask.advocate_id == Advocate.id,
-        Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]),
-        quarter.contains(Ask.created_at),
+    quarter; over- and under-used advocates now (the directory's own definitions:
+    ``directory.usage_condition``, counted here in one pass over approved advocates)."""
+    today = now.date()
+    _program, month_limit, quarter_limit = directory.limit_expressions()
+    usage = _usage_now(now)
+    took_part = (
+        select(Ask.advocate_id)
+        .where(quarter.contains(Ask.created_at))
+        .group_by(Ask.advocate_id)
+        .having(_count_if(Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED])) > 0)
+        .subquery("took_part")
     )
-
-    def count(*where):
-        return (
-            select(func.count(Advocate.id)).select_from(Advocate).join(Account, Advocate.account_id == Account.id)
-            .where(*where).scalar_subquery()
-        )
-
+    # One consent row per advocate and purpose (a unique constraint): the join adds no rows.
+    consent = (
+        select(Consent.advocate_id)
+        .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted.is_(True))
+        .subquery("consent")
+    )
+    blacked_out = (
+        select(Blackout.advocate_id).where(Blackout.starts_on <= today, Blackout.ends_on >= today).distinct()
+        .subquery("blacked_out")
+    )
+    used_month = func.coalesce(usage.c.month, 0)
+    used_quarter = func.coalesce(usage.c.quarter, 0)
+    over = or_(
+        and_(used_month >= month_limit, func.coalesce(usage.c.since_last_month, 0) - used_month >= month_limit),
+        and_(used_quarter >= quarter_limit, func.coalesce(usage.c.since_last_quarter, 0) - used_quarter >= quarter_limit),
+    )
+    under = and_(
+        Account.at_risk.is_(False),
+        consent.c.advocate_id.is_not(None),
+        or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
+        blacked_out.c.advocate_id.is_(None),
+        used_month < month_limit,
+        used_quarter < quarter_limit,
+        func.coalesce(usage.c.cooling, 0) == 0,
+        func.coalesce(usage.c.recent, 0) == 0,
+    )
     row = db.session.execute(
         select(
-            count(Advocate.status == AdvocateStatus.APPROVED),
-            count(Advocate.status == AdvocateStatus.APPROVED, took_part),
-            count(directory.usage_condition("over", now)),
-            count(directory.usage_condition("under", now)),
+            func.count(Advocate.id),
+            _count_if(took_part.c.advocate_id.is_not(None)),
+            _count_if(over),
+            _count_if(under),
         )
+        .select_from(Advocate)
+        .join(Account, Advocate.account_id == Account.id)
+        .outerjoin(usage, usage.c.advocate_id == Advocate.id)
+        .outerjoin(took_part, took_part.c.advocate_id == Advocate.id)
+        .outerjoin(consent, consent.c.advocate_id == Advocate.id)
+        .outerjoin(blacked_out, blacked_out.c.advocate_id == Advocate.id)
+        .where(Advocate.status == AdvocateStatus.APPROVED)
     ).one()
-    approved, active, over, under = (int(v) for v in row)
+    approved, active, over_count, under_count = (int(v) for v in row)
     return {"approved": approved, "active": active, "active_percent": _percent(active, approved),
-            "over_used": over, "under_used": under}
+            "over_used": over_count, "under_used": under_count}
 
 
 @figure("asks")
@@ -173,13 +261,18 @@ def asks_and_utilization(quarter: Quarter, now: datetime) -> dict:
         ).all()
     )
     _program, _month_limit, quarter_limit = directory.limit_expressions()
-    used = (
-        select(func.count(Ask.id))
-        .where(Ask.advocate_id == Advocate.id, Ask.status.in_(COUNTING_STATUSES), quarter.contains(Ask.created_at))
-        .scalar_subquery()
+    # Each advocate's counting asks in the quarter, grouped once and joined (not a count per
+    # approved advocate).
+    counted = (
+        select(Ask.advocate_id, _count_if(Ask.status.in_(COUNTING_STATUSES)).label("used"))
+        .where(quarter.contains(Ask.created_at))
+        .group_by(Ask.advocate_id)
+        .subquery("counted")
     )
     per_advocate = (
-        select(used.label("used"), quarter_limit.label("quota"))
+        select(func.coalesce(counted.c.used, 0).label("used"), quarter_limit.label("quota"))
+        .select_from(Advocate)
+        .outerjoin(counted, counted.c.advocate_id == Advocate.id)
         .where(Advocate.status == AdvocateStatus.APPROVED)
         .subquery()
     )
