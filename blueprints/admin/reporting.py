@@ -1,7 +1,7 @@
 """/admin (the dashboard), /admin/coverage (growth targets and recruiting calls) and
 /admin/reports (the PDF program report)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -21,9 +21,14 @@ def _quarter_choices():
     return [(q.key, q.label) for q in reporting.Quarter.recent()]
 
 
+def _recent_figures() -> reporting.RecentFigures:
+    return current_app.extensions.setdefault("dashboard_figures", reporting.RecentFigures())
+
+
 @bp.get("")
 def dashboard():
     quarter = reporting.Quarter.parse(request.args.get("quarter")) or reporting.Quarter.of(utcnow())
+    snapshot = _recent_figures().get(quarter, current_app.config["DASHBOARD_CACHE_SECONDS"])
     open_items = db.session.scalar(
         select(func.count()).select_from(QueueItem).where(QueueItem.status == QueueStatus.OPEN)
     )
@@ -37,7 +42,8 @@ def dashboard():
         "admin/dashboard.html",
         quarter=quarter,
         quarters=_quarter_choices(),
-        figures=reporting.figures(quarter),
+        figures=snapshot.figures,
+        as_of=snapshot.as_of,
         open_items=open_items,
         failed_mail=failed_mail,
         pdf=False,

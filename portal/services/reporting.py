@@ -10,6 +10,8 @@ points liability, rewards redeemed) is one more registered function plus its tem
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -103,6 +105,50 @@ def figures(quarter: Quarter, now: datetime | None = None) -> dict[str, dict]:
     """Every registered figure for ``quarter``, in registration order."""
     now = now or utcnow()
     return {name: compute(quarter, now) for name, compute in FIGURES.items()}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every figure of one quarter as computed at ``as_of`` (read-only: it may be shared)."""
+
+    quarter: Quarter
+    as_of: datetime
+    figures: dict[str, dict]
+
+
+class RecentFigures:
+    """The figures a process computed last, for a few quarters, reused for ``max_age``
+    seconds. Several figures are aggregates over every approved advocate or the whole
+    ledger (tens to hundreds of milliseconds at 100,000 advocates however they are
+    written); the dashboard says when its figures were computed, so figures a minute old
+    are honest and the page costs a handful of queries between recomputations. Only plain
+    values are kept (no rows, nothing about who looked), the same for every admin."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._lock = threading.Lock()
+        self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
+
+    def get(self, quarter: Quarter, max_age: float, now: datetime | None = None) -> Snapshot:
+        now = now or utcnow()
+        with self._lock:
+            kept = self._snapshots.get(quarter.key)
+            if kept is not None and timedelta(0) <= now - kept.as_of < timedelta(seconds=max_age):
+                self._snapshots.move_to_end(quarter.key)  # the quarter used longest ago goes first
+                return kept
+        # Computed outside the lock: two requests may both compute, neither waits.
+        fresh = Snapshot(quarter, now, figures(quarter, now))
+        if max_age > 0:
+            with self._lock:
+                self._snapshots[quarter.key] = fresh
+                self._snapshots.move_to_end(quarter.key)
+                while len(self._snapshots) > self.size:
+                    self._snapshots.popitem(last=False)
+        return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshots.clear()
 
 
 def _count_if(condition):

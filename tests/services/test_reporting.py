@@ -265,6 +265,31 @@ def test_funnel_counts_each_nominee_once_whatever_their_asks(db, taxonomies):
     ]
 
 
+
+def test_recent_figures_are_reused_for_their_max_age_then_recomputed(db, taxonomies):
+    recent = reporting.RecentFigures(size=2)
+    quarter = reporting.Quarter.of(NOW)
+    first = recent.get(quarter, 60, NOW)
+    assert first.as_of == NOW and first.figures == reporting.figures(quarter, NOW)
+    AdvocateFactory(created_at=NOW - timedelta(days=1))  # a new nomination
+    assert recent.get(quarter, 60, NOW + timedelta(seconds=59)) is first  # within a minute: as it was
+    later = recent.get(quarter, 60, NOW + timedelta(seconds=60))
+    assert later.as_of == NOW + timedelta(seconds=60)
+    assert later.figures["funnel"]["steps"][0]["value"] == first.figures["funnel"]["steps"][0]["value"] + 1
+    assert recent.get(quarter, 60, NOW - timedelta(seconds=1)) is not later  # the clock went back: recomputed
+    assert recent.get(quarter, 0, NOW).figures == reporting.figures(quarter, NOW)  # 0: never reused
+
+
+def test_recent_figures_keep_each_quarter_apart_and_only_a_few(db, taxonomies):
+    recent = reporting.RecentFigures(size=2)
+    q2, q1, q4 = reporting.Quarter(2025, 2), reporting.Quarter(2025, 1), reporting.Quarter(2024, 4)
+    kept = recent.get(q2, 60, NOW)
+    assert recent.get(q1, 60, NOW).quarter == q1 and recent.get(q2, 60, NOW) is kept
+    recent.get(q4, 60, NOW)  # a third quarter: the one used longest ago (Q1) makes room
+    assert recent.get(q2, 60, NOW) is kept
+    assert recent.get(q1, 60, NOW + timedelta(seconds=1)).as_of == NOW + timedelta(seconds=1)
+
+
 # --- coverage -------------------------------------------------------------------------------
 
 
