@@ -13,7 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -109,11 +109,14 @@ def figures(quarter: Quarter, now: datetime | None = None) -> dict[str, dict]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every figure of one quarter as computed at ``as_of`` (read-only: it may be shared)."""
+    """Every figure of one quarter as computed at ``as_of`` (read-only: it may be shared).
+    ``memo`` keeps what is derived from these figures alone (the dashboard's HTML of them)
+    for as long as the snapshot is kept."""
 
     quarter: Quarter
     as_of: datetime
     figures: dict[str, dict]
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 class RecentFigures:
