@@ -36,7 +36,6 @@ from portal.models import (
     PointsEntry,
     PointsSource,
 )
-from portal.services import asks as asks_service
 from portal.services import directory
 
 
@@ -200,12 +199,11 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
     return {"steps": steps}
 
 
-def _usage_now(now: datetime):
+def _usage_now(now: datetime, program):
     """Each advocate's counting asks in the windows the directory's over- and under-use and
     "available now" rules look at, from one grouped pass over the recent asks (the rules
     themselves are ``directory.usage_condition``; this is the same arithmetic, per advocate
     in one go instead of a correlated count per window per advocate)."""
-    program = asks_service.settings()
     month, last_month, quarter, last_quarter = directory._period_starts(now)
     recent = now - timedelta(days=directory.RECENT_DAYS)
     light_since = now - timedelta(days=program.light_cooldown_days)
@@ -239,14 +237,70 @@ def _usage_now(now: datetime):
     )
 
 
+@dataclass(frozen=True)
+class Availability:
+    """The parts of "available now" (``directory.available_now_condition`` with no activity
+    chosen) for one pass over advocates: each advocate's recent asks grouped once, their
+    consent to reference calls and today's blackouts, each joined once. The rule is a
+    condition to count with (``_count_if``), not to filter on: filtered, its estimate is
+    so small that the planner probes every other join once per advocate."""
+
+    now: datetime
+    usage: object
+    consent: object
+    blacked_out: object
+    month_limit: object
+    quarter_limit: object
+
+    @classmethod
+    def at(cls, now: datetime) -> Availability:
+        today = now.date()
+        program, month_limit, quarter_limit = directory.limit_expressions()
+        # One consent row per advocate and purpose (a unique constraint): the join adds no rows.
+        consent = (
+            select(Consent.advocate_id)
+            .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted.is_(True))
+            .subquery("consent")
+        )
+        blacked_out = (
+            select(Blackout.advocate_id).where(Blackout.starts_on <= today, Blackout.ends_on >= today).distinct()
+            .subquery("blacked_out")
+        )
+        return cls(now, _usage_now(now, program), consent, blacked_out, month_limit, quarter_limit)
+
+    def used(self, window: str):
+        return func.coalesce(self.usage.c[window], 0)
+
+    def join(self, query):
+        """``query`` (from advocates) with their account, usage, consent and blackouts."""
+        return (
+            query.join(Account, Advocate.account_id == Account.id)
+            .outerjoin(self.usage, self.usage.c.advocate_id == Advocate.id)
+            .outerjoin(self.consent, self.consent.c.advocate_id == Advocate.id)
+            .outerjoin(self.blacked_out, self.blacked_out.c.advocate_id == Advocate.id)
+        )
+
+    def available(self):
+        today = self.now.date()
+        return and_(
+            Advocate.status == AdvocateStatus.APPROVED,
+            Account.at_risk.is_(False),
+            self.consent.c.advocate_id.is_not(None),
+            or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
+            self.blacked_out.c.advocate_id.is_(None),
+            self.used("month") < self.month_limit,
+            self.used("quarter") < self.quarter_limit,
+            self.used("cooling") == 0,
+        )
+
+
 @figure("activity")
 def active_advocates(quarter: Quarter, now: datetime) -> dict:
     """Approved advocates (now), and those who accepted or completed an ask sent in the
     quarter; over- and under-used advocates now (the directory's own definitions:
     ``directory.usage_condition``, counted here in one pass over approved advocates)."""
-    today = now.date()
-    _program, month_limit, quarter_limit = directory.limit_expressions()
-    usage = _usage_now(now)
+    availability = Availability.at(now)
+    month_limit, quarter_limit, used = availability.month_limit, availability.quarter_limit, availability.used
     took_part = (
         select(Ask.advocate_id)
         .where(quarter.contains(Ask.created_at))
@@ -254,45 +308,21 @@ def active_advocates(quarter: Quarter, now: datetime) -> dict:
         .having(_count_if(Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED])) > 0)
         .subquery("took_part")
     )
-    # One consent row per advocate and purpose (a unique constraint): the join adds no rows.
-    consent = (
-        select(Consent.advocate_id)
-        .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted.is_(True))
-        .subquery("consent")
-    )
-    blacked_out = (
-        select(Blackout.advocate_id).where(Blackout.starts_on <= today, Blackout.ends_on >= today).distinct()
-        .subquery("blacked_out")
-    )
-    used_month = func.coalesce(usage.c.month, 0)
-    used_quarter = func.coalesce(usage.c.quarter, 0)
     over = or_(
-        and_(used_month >= month_limit, func.coalesce(usage.c.since_last_month, 0) - used_month >= month_limit),
-        and_(used_quarter >= quarter_limit, func.coalesce(usage.c.since_last_quarter, 0) - used_quarter >= quarter_limit),
+        and_(used("month") >= month_limit, used("since_last_month") - used("month") >= month_limit),
+        and_(used("quarter") >= quarter_limit, used("since_last_quarter") - used("quarter") >= quarter_limit),
     )
-    under = and_(
-        Account.at_risk.is_(False),
-        consent.c.advocate_id.is_not(None),
-        or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
-        blacked_out.c.advocate_id.is_(None),
-        used_month < month_limit,
-        used_quarter < quarter_limit,
-        func.coalesce(usage.c.cooling, 0) == 0,
-        func.coalesce(usage.c.recent, 0) == 0,
-    )
+    under = and_(availability.available(), used("recent") == 0)
     row = db.session.execute(
-        select(
-            func.count(Advocate.id),
-            _count_if(took_part.c.advocate_id.is_not(None)),
-            _count_if(over),
-            _count_if(under),
+        availability.join(
+            select(
+                func.count(Advocate.id),
+                _count_if(took_part.c.advocate_id.is_not(None)),
+                _count_if(over),
+                _count_if(under),
+            ).select_from(Advocate)
         )
-        .select_from(Advocate)
-        .join(Account, Advocate.account_id == Account.id)
-        .outerjoin(usage, usage.c.advocate_id == Advocate.id)
         .outerjoin(took_part, took_part.c.advocate_id == Advocate.id)
-        .outerjoin(consent, consent.c.advocate_id == Advocate.id)
-        .outerjoin(blacked_out, blacked_out.c.advocate_id == Advocate.id)
         .where(Advocate.status == AdvocateStatus.APPROVED)
     ).one()
     approved, active, over_count, under_count = (int(v) for v in row)

@@ -320,6 +320,49 @@ def test_coverage_counts_available_advocates_who_match_with_regions_nesting(db, 
     assert {a.id for a in found} == {a.id for a in fits}
 
 
+
+def test_coverage_counts_for_every_target_what_the_directory_search_finds(db, taxonomies):
+    """Targets of every shape, counted in one pass, against the directory's own search for
+    advocates available now with the same criteria (which is what a gap links to)."""
+    admin = AdminFactory()
+    finance, health = named(Term, "Financial services"), named(Term, "Healthcare")
+    analytics, payments = named(Term, "Analytics Cloud"), named(Term, "Payments Gateway")
+    central, latam, europe, apac = (named(Region, n) for n in ("Central America", "Latin America", "Europe", "APAC"))
+    askable(AdvocateFactory(country="PA", industry=finance, products=[analytics, payments]))
+    askable(AdvocateFactory(country="BR", industry=finance, products=[analytics]))
+    askable(AdvocateFactory(country="DE", industry=health, products=[payments]))
+    askable(AdvocateFactory(country="ES", industry=health, products=[analytics, payments]))
+    askable(AdvocateFactory(country="CR", industry=None, products=[]))
+    at_limit = askable(AdvocateFactory(country="PA", industry=finance, products=[analytics]))
+    make_ask(at_limit, ago=timedelta(0))  # this month's one ask: not available
+    cooling = askable(AdvocateFactory(country="DE", industry=health, products=[payments]))
+    make_ask(cooling, ago=timedelta(days=40), key="case_study")  # a heavy ask in its 60-day cool-down
+    declined = askable(AdvocateFactory(country="DE", industry=health, products=[payments]))
+    make_ask(declined, status=AskStatus.DECLINED, ago=timedelta(hours=1))  # does not count: available
+    AdvocateFactory(country="PA", industry=finance, products=[analytics])  # no consent
+    askable(AdvocateFactory(country="ES", industry=health, products=[payments], account=AccountFactory(at_risk=True)))
+    askable(AdvocateFactory(country="PA", industry=finance, products=[payments], status=AdvocateStatus.PENDING))
+    targets = [
+        coverage.set_target(admin, finance.id, None, None, 2),
+        coverage.set_target(admin, None, latam.id, None, 2),
+        coverage.set_target(admin, None, None, analytics.id, 2),
+        coverage.set_target(admin, finance.id, central.id, analytics.id, 2),
+        coverage.set_target(admin, health.id, europe.id, payments.id, 2),
+        coverage.set_target(admin, None, apac.id, payments.id, 2),  # nobody there
+        coverage.set_target(admin, None, europe.id, analytics.id, 2),
+    ]
+    rows = {r["id"]: r["actual"] for r in coverage.matrix()}
+
+    def searched(t):
+        filters = directory.Filters(available_now=True, industry_ids=[t.industry_id] if t.industry_id else [],
+                                    region_ids=[t.region_id] if t.region_id else [],
+                                    product_ids=[t.product_id] if t.product_id else [])
+        return len(reporting.db.session.scalars(directory.search(filters)).all())
+
+    assert {t.id: rows[t.id] for t in targets} == {t.id: searched(t) for t in targets}
+    assert [rows[t.id] for t in targets] == [2, 3, 3, 1, 3, 0, 1]
+
+
 def test_setting_a_target_again_changes_it_and_bad_values_are_refused(db, taxonomies):
     admin = AdminFactory()
     healthcare, apac = named(Term, "Healthcare"), named(Region, "APAC")
