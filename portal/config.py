@@ -59,6 +59,9 @@ def defaults(instance_path: str) -> dict:
         "QUEUE_FLAG_DAYS": 7,
         # Advocates are asked to confirm their profile this often.
         "PROFILE_CONFIRM_DAYS": 182,
+        # The dashboard's figures are recomputed at most this often (seconds) by each
+        # process, and show when they were computed; 0 computes them on every request.
+        "DASHBOARD_CACHE_SECONDS": 60,
         "SIGN_IN_RATE_LIMIT": "5 per minute;20 per hour",
         # Public forms (/join, one-click unsubscribe), per client.
         "PUBLIC_FORM_RATE_LIMIT": "10 per minute;50 per hour",

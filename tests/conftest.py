@@ -135,6 +135,9 @@ def _test_config(database_url: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SMTP_HOST": "",
+        # Tests look at the figures right after changing the data (tests/web/test_reporting_web.py
+        # turns the dashboard's reuse of them back on).
+        "DASHBOARD_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

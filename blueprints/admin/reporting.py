@@ -1,8 +1,9 @@
 """/admin (the dashboard), /admin/coverage (growth targets and recruiting calls) and
 /admin/reports (the PDF program report)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from blueprints.admin import bp
@@ -21,9 +22,20 @@ def _quarter_choices():
     return [(q.key, q.label) for q in reporting.Quarter.recent()]
 
 
+def _recent_figures() -> reporting.RecentFigures:
+    return current_app.extensions.setdefault("dashboard_figures", reporting.RecentFigures())
+
+
 @bp.get("")
 def dashboard():
     quarter = reporting.Quarter.parse(request.args.get("quarter")) or reporting.Quarter.of(utcnow())
+    snapshot = _recent_figures().get(quarter, current_app.config["DASHBOARD_CACHE_SECONDS"])
+    # The figures' HTML depends on the snapshot alone: rendered once, shared until the next.
+    figures_html = snapshot.memo.get("dashboard_html")
+    if figures_html is None:
+        figures_html = snapshot.memo["dashboard_html"] = Markup(
+            render_template("reporting/_figures.html", figures=snapshot.figures, quarter=quarter, pdf=False)
+        )
     open_items = db.session.scalar(
         select(func.count()).select_from(QueueItem).where(QueueItem.status == QueueStatus.OPEN)
     )
@@ -37,7 +49,8 @@ def dashboard():
         "admin/dashboard.html",
         quarter=quarter,
         quarters=_quarter_choices(),
-        figures=reporting.figures(quarter),
+        figures_html=figures_html,
+        as_of=snapshot.as_of,
         open_items=open_items,
         failed_mail=failed_mail,
         pdf=False,

@@ -144,7 +144,7 @@ class Advocate(db.Model):
     contact_hours_start: Mapped[int] = mapped_column(default=9)
     contact_hours_end: Mapped[int] = mapped_column(default=17)
 
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the quarter's nominations
     submitted_at: Mapped[datetime | None]  # when it reached the team's queue
     decided_at: Mapped[datetime | None]
     last_confirmed_at: Mapped[datetime | None]

@@ -67,10 +67,11 @@ class Ask(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # Set when an admin sent it although the rules refused it; the reason is audited.
     override_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the reports, which read the asks of one period (sent, or completed, in it).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     responded_at: Mapped[datetime | None]
     decline_reason: Mapped[str] = mapped_column(Text, default="")
-    completed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
     outcome: Mapped[AskOutcome | None] = mapped_column(enum_type(AskOutcome, "ask_outcome"))
     outcome_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     # The seller's request this ask answers, if any.

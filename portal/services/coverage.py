@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import db, utcnow
-from portal.models import CoverageTarget, Region, RegionCountry, Term, TermKind, User
-from portal.services import audit, directory
+from portal.models import (
+    Advocate,
+    AdvocateStatus,
+    CoverageTarget,
+    Region,
+    RegionCountry,
+    Term,
+    TermKind,
+    User,
+    advocate_products,
+)
+from portal.services import audit, reporting
 from portal.services.errors import DomainError
 from portal.services.reporting import Quarter, figure
 
@@ -65,26 +75,38 @@ def search_args(target: CoverageTarget) -> dict:
 
 def matrix(now: datetime | None = None, targets: list[CoverageTarget] | None = None) -> list[dict]:
     """Every target (or the given ones) with its actual count of advocates available now
-    and its gap, biggest gap first. One counting query for all of them."""
+    and its gap, biggest gap first. One counting query for all of them: one pass over the
+    approved advocates counting those available now (reporting.Availability, the
+    directory's rule), each target a conditional count, each product they name joined once."""
     now = now or utcnow()
     if targets is None:
         targets = list(db.session.scalars(select(CoverageTarget).order_by(CoverageTarget.id)))
     if not targets:
         return []
     countries = _nested_countries() if any(t.region_id for t in targets) else {}
-    # Built once for all targets: it reads the program's limits (a query when none are saved).
-    available = directory.available_now_condition([], now)
+    availability = reporting.Availability.at(now)
+    # Advocates of each product a target names (one row per advocate and product: a key).
+    users_of = {
+        product_id: select(advocate_products.c.advocate_id)
+        .where(advocate_products.c.term_id == product_id)
+        .subquery(f"product_{product_id}")
+        for product_id in sorted({t.product_id for t in targets if t.product_id})
+    }
     counts = []
     for target in targets:
-        filters = directory.Filters(
-            industry_ids=[target.industry_id] if target.industry_id else [],
-            product_ids=[target.product_id] if target.product_id else [],
-        )
-        query = directory.search(filters, now).where(available).order_by(None)
+        fits = [availability.available()]
+        if target.industry_id:
+            fits.append(Advocate.industry_id == target.industry_id)
         if target.region_id:
-            query = query.where(directory.Advocate.country.in_(sorted(countries.get(target.region_id, set()))))
-        counts.append(select(func.count()).select_from(query.subquery()).scalar_subquery())
-    actuals = db.session.execute(select(*counts)).one()
+            fits.append(Advocate.country.in_(sorted(countries.get(target.region_id, set()))))
+        if target.product_id:
+            fits.append(users_of[target.product_id].c.advocate_id.is_not(None))
+        counts.append(reporting._count_if(and_(*fits)))
+    query = availability.join(select(*counts).select_from(Advocate))
+    for users in users_of.values():
+        query = query.outerjoin(users, users.c.advocate_id == Advocate.id)
+    query = query.where(Advocate.status == AdvocateStatus.APPROVED)
+    actuals = db.session.execute(query).one()
     rows = []
     for target, actual in zip(targets, actuals, strict=True):
         gap = max(target.target - int(actual), 0)

@@ -10,22 +10,29 @@ points liability, rewards redeemed) is one more registered function plus its tem
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 
 from portal.database import db, utcnow
 from portal.models import (
     COUNTING_STATUSES,
     Account,
+    ActivityType,
+    ActivityWeight,
     Advocate,
     AdvocateStatus,
     Ask,
     AskOutcome,
     AskStatus,
+    Blackout,
+    Consent,
+    ConsentPurpose,
     PointsEntry,
     PointsSource,
 )
@@ -99,6 +106,53 @@ def figures(quarter: Quarter, now: datetime | None = None) -> dict[str, dict]:
     return {name: compute(quarter, now) for name, compute in FIGURES.items()}
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Every figure of one quarter as computed at ``as_of`` (read-only: it may be shared).
+    ``memo`` keeps what is derived from these figures alone (the dashboard's HTML of them)
+    for as long as the snapshot is kept."""
+
+    quarter: Quarter
+    as_of: datetime
+    figures: dict[str, dict]
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+class RecentFigures:
+    """The figures a process computed last, for a few quarters, reused for ``max_age``
+    seconds. Several figures are aggregates over every approved advocate or the whole
+    ledger (tens to hundreds of milliseconds at 100,000 advocates however they are
+    written); the dashboard says when its figures were computed, so figures a minute old
+    are honest and the page costs a handful of queries between recomputations. Only plain
+    values are kept (no rows, nothing about who looked), the same for every admin."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._lock = threading.Lock()
+        self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
+
+    def get(self, quarter: Quarter, max_age: float, now: datetime | None = None) -> Snapshot:
+        now = now or utcnow()
+        with self._lock:
+            kept = self._snapshots.get(quarter.key)
+            if kept is not None and timedelta(0) <= now - kept.as_of < timedelta(seconds=max_age):
+                self._snapshots.move_to_end(quarter.key)  # the quarter used longest ago goes first
+                return kept
+        # Computed outside the lock: two requests may both compute, neither waits.
+        fresh = Snapshot(quarter, now, figures(quarter, now))
+        if max_age > 0:
+            with self._lock:
+                self._snapshots[quarter.key] = fresh
+                self._snapshots.move_to_end(quarter.key)
+                while len(self._snapshots) > self.size:
+                    self._snapshots.popitem(last=False)
+        return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshots.clear()
+
+
 def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -112,15 +166,26 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
     """Of the nominations made in the quarter (self, staff or import; not the new records a
     job change makes): how many were verified (reached the team), approved, and became
     active (took part in an ask: accepted or completed it)."""
-    took_part = exists().where(Ask.advocate_id == Advocate.id, Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]))
-    approved = Advocate.status.in_([AdvocateStatus.APPROVED, AdvocateStatus.LAPSED])
+    # Each nominee with the number of asks they took part in, from one join to their asks
+    # (by the advocate's index), instead of a correlated EXISTS per nominee. The status is
+    # tested in the count, not the join: a join on it tempts the planner, short of
+    # statistics, to intersect every accepted ask's index entry once per nominee.
+    took_part = _count_if(Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]))
+    nominees = (
+        select(Advocate.id, Advocate.submitted_at, Advocate.status, took_part.label("took_part"))
+        .outerjoin(Ask, Ask.advocate_id == Advocate.id)
+        .where(quarter.contains(Advocate.created_at), Advocate.previous_id.is_(None))
+        .group_by(Advocate.id, Advocate.submitted_at, Advocate.status)
+        .subquery("nominees")
+    )
+    approved = nominees.c.status.in_([AdvocateStatus.APPROVED, AdvocateStatus.LAPSED])
     row = db.session.execute(
         select(
-            func.count(Advocate.id),
-            _count_if(Advocate.submitted_at.is_not(None)),
+            func.count(),
+            _count_if(nominees.c.submitted_at.is_not(None)),
             _count_if(approved),
-            _count_if(and_(approved, took_part)),
-        ).where(quarter.contains(Advocate.created_at), Advocate.previous_id.is_(None))
+            _count_if(and_(approved, nominees.c.took_part > 0)),
+        )
     ).one()
     nominated, verified, approved_count, active = (int(v) for v in row)
     steps = [
@@ -134,33 +199,135 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
     return {"steps": steps}
 
 
+def _usage_now(now: datetime, program):
+    """Each advocate's counting asks in the windows the directory's over- and under-use and
+    "available now" rules look at, from one grouped pass over the recent asks (the rules
+    themselves are ``directory.usage_condition``; this is the same arithmetic, per advocate
+    in one go instead of a correlated count per window per advocate)."""
+    month, last_month, quarter, last_quarter = directory._period_starts(now)
+    recent = now - timedelta(days=directory.RECENT_DAYS)
+    light_since = now - timedelta(days=program.light_cooldown_days)
+    heavy_since = now - timedelta(days=program.heavy_cooldown_days)
+    cooling = or_(
+        and_(ActivityType.weight == ActivityWeight.LIGHT, Ask.created_at > light_since),
+        and_(ActivityType.weight == ActivityWeight.HEAVY, Ask.created_at > heavy_since),
+    )
+    # Every window below starts at or after this; the windows are open-ended, as there.
+    since = min(last_month, last_quarter, recent, light_since, heavy_since)
+    counting = Ask.status.in_(COUNTING_STATUSES)
+
+    def in_window(condition):
+        return _count_if(and_(counting, condition))
+
+    return (
+        select(
+            Ask.advocate_id.label("advocate_id"),
+            in_window(Ask.created_at >= month).label("month"),
+            in_window(Ask.created_at >= last_month).label("since_last_month"),
+            in_window(Ask.created_at >= quarter).label("quarter"),
+            in_window(Ask.created_at >= last_quarter).label("since_last_quarter"),
+            in_window(Ask.created_at >= recent).label("recent"),
+            in_window(cooling).label("cooling"),
+        )
+        .join(ActivityType, ActivityType.id == Ask.activity_type_id)
+        # The recent asks by their date (an index), whatever their state.
+        .where(Ask.created_at >= since)
+        .group_by(Ask.advocate_id)
+        .subquery("usage")
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The parts of "available now" (``directory.available_now_condition`` with no activity
+    chosen) for one pass over advocates: each advocate's recent asks grouped once, their
+    consent to reference calls and today's blackouts, each joined once. The rule is a
+    condition to count with (``_count_if``), not to filter on: filtered, its estimate is
+    so small that the planner probes every other join once per advocate."""
+
+    now: datetime
+    usage: object
+    consent: object
+    blacked_out: object
+    month_limit: object
+    quarter_limit: object
+
+    @classmethod
+    def at(cls, now: datetime) -> Availability:
+        today = now.date()
+        program, month_limit, quarter_limit = directory.limit_expressions()
+        # One consent row per advocate and purpose (a unique constraint): the join adds no rows.
+        consent = (
+            select(Consent.advocate_id)
+            .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted.is_(True))
+            .subquery("consent")
+        )
+        blacked_out = (
+            select(Blackout.advocate_id).where(Blackout.starts_on <= today, Blackout.ends_on >= today).distinct()
+            .subquery("blacked_out")
+        )
+        return cls(now, _usage_now(now, program), consent, blacked_out, month_limit, quarter_limit)
+
+    def used(self, window: str):
+        return func.coalesce(self.usage.c[window], 0)
+
+    def join(self, query):
+        """``query`` (from advocates) with their account, usage, consent and blackouts."""
+        return (
+            query.join(Account, Advocate.account_id == Account.id)
+            .outerjoin(self.usage, self.usage.c.advocate_id == Advocate.id)
+            .outerjoin(self.consent, self.consent.c.advocate_id == Advocate.id)
+            .outerjoin(self.blacked_out, self.blacked_out.c.advocate_id == Advocate.id)
+        )
+
+    def available(self):
+        today = self.now.date()
+        return and_(
+            Advocate.status == AdvocateStatus.APPROVED,
+            Account.at_risk.is_(False),
+            self.consent.c.advocate_id.is_not(None),
+            or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
+            self.blacked_out.c.advocate_id.is_(None),
+            self.used("month") < self.month_limit,
+            self.used("quarter") < self.quarter_limit,
+            self.used("cooling") == 0,
+        )
+
+
 @figure("activity")
 def active_advocates(quarter: Quarter, now: datetime) -> dict:
     """Approved advocates (now), and those who accepted or completed an ask sent in the
-    quarter; over- and under-used advocates now (the directory's own definitions)."""
-    took_part = exists().where(
-        Ask.advocate_id == Advocate.id,
-        Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED]),
-        quarter.contains(Ask.created_at),
+    quarter; over- and under-used advocates now (the directory's own definitions:
+    ``directory.usage_condition``, counted here in one pass over approved advocates)."""
+    availability = Availability.at(now)
+    month_limit, quarter_limit, used = availability.month_limit, availability.quarter_limit, availability.used
+    took_part = (
+        select(Ask.advocate_id)
+        .where(quarter.contains(Ask.created_at))
+        .group_by(Ask.advocate_id)
+        .having(_count_if(Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED])) > 0)
+        .subquery("took_part")
     )
-
-    def count(*where):
-        return (
-            select(func.count(Advocate.id)).select_from(Advocate).join(Account, Advocate.account_id == Account.id)
-            .where(*where).scalar_subquery()
-        )
-
+    over = or_(
+        and_(used("month") >= month_limit, used("since_last_month") - used("month") >= month_limit),
+        and_(used("quarter") >= quarter_limit, used("since_last_quarter") - used("quarter") >= quarter_limit),
+    )
+    under = and_(availability.available(), used("recent") == 0)
     row = db.session.execute(
-        select(
-            count(Advocate.status == AdvocateStatus.APPROVED),
-            count(Advocate.status == AdvocateStatus.APPROVED, took_part),
-            count(directory.usage_condition("over", now)),
-            count(directory.usage_condition("under", now)),
+        availability.join(
+            select(
+                func.count(Advocate.id),
+                _count_if(took_part.c.advocate_id.is_not(None)),
+                _count_if(over),
+                _count_if(under),
+            ).select_from(Advocate)
         )
+        .outerjoin(took_part, took_part.c.advocate_id == Advocate.id)
+        .where(Advocate.status == AdvocateStatus.APPROVED)
     ).one()
-    approved, active, over, under = (int(v) for v in row)
+    approved, active, over_count, under_count = (int(v) for v in row)
     return {"approved": approved, "active": active, "active_percent": _percent(active, approved),
-            "over_used": over, "under_used": under}
+            "over_used": over_count, "under_used": under_count}
 
 
 @figure("asks")
@@ -173,13 +340,18 @@ def asks_and_utilization(quarter: Quarter, now: datetime) -> dict:
         ).all()
     )
     _program, _month_limit, quarter_limit = directory.limit_expressions()
-    used = (
-        select(func.count(Ask.id))
-        .where(Ask.advocate_id == Advocate.id, Ask.status.in_(COUNTING_STATUSES), quarter.contains(Ask.created_at))
-        .scalar_subquery()
+    # Each advocate's counting asks in the quarter, grouped once and joined (not a count per
+    # approved advocate).
+    counted = (
+        select(Ask.advocate_id, _count_if(Ask.status.in_(COUNTING_STATUSES)).label("used"))
+        .where(quarter.contains(Ask.created_at))
+        .group_by(Ask.advocate_id)
+        .subquery("counted")
     )
     per_advocate = (
-        select(used.label("used"), quarter_limit.label("quota"))
+        select(func.coalesce(counted.c.used, 0).label("used"), quarter_limit.label("quota"))
+        .select_from(Advocate)
+        .outerjoin(counted, counted.c.advocate_id == Advocate.id)
         .where(Advocate.status == AdvocateStatus.APPROVED)
         .subquery()
     )

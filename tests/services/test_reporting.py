@@ -5,7 +5,7 @@ targets and their gaps (regions nest, only available advocates count); unmet dem
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,11 +14,14 @@ from sqlalchemy import func, select
 from portal.database import utcnow
 from portal.models import (
     AdvocateStatus,
+    Ask,
     AskOutcome,
     AskStatus,
+    Blackout,
     CoverageTarget,
     PointsEntry,
     PointsSource,
+    ProgramSettings,
     Region,
     Term,
     UnmetDemand,
@@ -27,7 +30,7 @@ from portal.models import (
 from portal.services import coverage, demand, directory, points, reporting, taxonomy
 from portal.services.errors import DomainError
 from tests.conftest import ON_POSTGRES
-from tests.factories import AdminFactory, AdvocateFactory, StaffFactory
+from tests.factories import AccountFactory, AdminFactory, AdvocateFactory, StaffFactory
 from tests.web.asks import activity, askable, make_ask, make_request
 from tests.web.intake import named
 
@@ -151,6 +154,142 @@ def test_over_and_under_used_now(db, taxonomies):
     assert under.id in {a.id for a in db.session.scalars(directory.search(directory.Filters(usage="under")))}
 
 
+
+# --- the rewritten figures against their definitions, on hand-built programs -----------------
+# The funnel and the activity figure count in one grouped pass what used to be a correlated
+# subquery per advocate; these pin their values, and (for over- and under-use) that they
+# count exactly the advocates the directory's own filters find.
+
+NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)  # month from May 1, last month April, quarter Q2
+
+
+def ask_at(advocate, when, status=AskStatus.SENT, key="reference_call"):
+    ask = Ask(advocate=advocate, activity_type=activity(key), status=status, prospect_company="Prospect Co",
+              due_on=when.date() + timedelta(days=14), created_at=when)
+    reporting.db.session.add(ask)
+    return ask
+
+
+def day(month, dom):
+    return datetime(2025, month, dom, 12, tzinfo=UTC)
+
+
+def found(usage):
+    return {a.id for a in reporting.db.session.scalars(directory.search(directory.Filters(usage=usage), NOW))}
+
+
+def test_over_and_under_used_count_what_the_directory_finds(db, taxonomies):
+    # The program's rules: 1 a month, 3 a quarter; light cool-down 14 days, heavy 120 (longer
+    # than the 90 days of "not asked recently", so the cool-down alone can rule one out).
+    db.session.add(ProgramSettings(id=1, month_limit=1, quarter_limit=3, light_cooldown_days=14, heavy_cooldown_days=120))
+    by_month = askable(AdvocateFactory())  # at the monthly limit last month and this month
+    ask_at(by_month, day(5, 10))
+    ask_at(by_month, day(4, 15))
+    by_quarter = askable(AdvocateFactory())  # at the quarterly limit last quarter and this one, not this month
+    for when in (day(1, 10), day(2, 10), day(3, 10), day(4, 2), day(4, 10), day(4, 25)):
+        ask_at(by_quarter, when)
+    declined = askable(AdvocateFactory())  # this month's ask was declined: it does not count
+    ask_at(declined, day(5, 10), AskStatus.DECLINED)
+    ask_at(declined, day(4, 15))
+    no_asks_allowed = askable(AdvocateFactory(month_limit=0))  # at a limit of 0 without any ask
+    twice_this_month = askable(AdvocateFactory())  # over the limit this month, but not last month
+    ask_at(twice_this_month, day(5, 2))
+    ask_at(twice_this_month, day(5, 12), AskStatus.COMPLETED)
+    pending = AdvocateFactory(status=AdvocateStatus.PENDING)  # not approved: never over- or under-used
+    ask_at(pending, day(5, 10))
+    ask_at(pending, day(4, 15))
+
+    idle = askable(AdvocateFactory())  # last asked 100 days ago (expired, still counting)
+    ask_at(idle, NOW - timedelta(days=100), AskStatus.EXPIRED)
+    never_asked = askable(AdvocateFactory())
+    askable(AdvocateFactory(status=AdvocateStatus.PENDING))
+    AdvocateFactory()  # never consented to reference calls
+    askable(AdvocateFactory(paused_until=NOW.date() + timedelta(days=3)))
+    away = askable(AdvocateFactory())
+    db.session.add(Blackout(advocate_id=away.id, starts_on=NOW.date() - timedelta(days=1), ends_on=NOW.date()))
+    askable(AdvocateFactory(account=AccountFactory(at_risk=True)))
+    recent = askable(AdvocateFactory())  # asked 80 days ago: not "not asked recently"
+    ask_at(recent, NOW - timedelta(days=80))
+    cooling = askable(AdvocateFactory())  # a case study 100 days ago: still in its 120-day cool-down
+    ask_at(cooling, NOW - timedelta(days=100), key="case_study")
+    withdrawn = askable(AdvocateFactory())  # asked 10 days ago, but the ask was withdrawn
+    ask_at(withdrawn, NOW - timedelta(days=10), AskStatus.WITHDRAWN)
+    db.session.flush()
+
+    figure = reporting.figures(reporting.Quarter.of(NOW), NOW)["activity"]
+    assert found("over") == {by_month.id, by_quarter.id, no_asks_allowed.id}
+    assert found("under") == {idle.id, never_asked.id, withdrawn.id}
+    assert (figure["over_used"], figure["under_used"]) == (3, 3)
+
+
+def test_active_advocates_count_each_advocate_once(db, taxonomies):
+    quarter = reporting.Quarter(2025, 2)
+    twice = AdvocateFactory()  # accepted two asks and completed a third in the quarter
+    ask_at(twice, day(4, 3), AskStatus.ACCEPTED)
+    ask_at(twice, day(5, 3), AskStatus.ACCEPTED)
+    ask_at(twice, day(6, 3), AskStatus.COMPLETED)
+    declined = AdvocateFactory()
+    ask_at(declined, day(4, 3), AskStatus.DECLINED)
+    earlier = AdvocateFactory()  # took part in an ask sent in Q1
+    ask_at(earlier, day(3, 30), AskStatus.COMPLETED)
+    lapsed = AdvocateFactory(status=AdvocateStatus.LAPSED)  # not approved now
+    ask_at(lapsed, day(4, 3), AskStatus.ACCEPTED)
+    AdvocateFactory()
+    db.session.flush()
+    figure = reporting.figures(quarter, NOW)["activity"]
+    assert (figure["approved"], figure["active"], figure["active_percent"]) == (4, 1, 25)
+
+
+def test_funnel_counts_each_nominee_once_whatever_their_asks(db, taxonomies):
+    quarter = reporting.Quarter(2025, 2)
+    busy = AdvocateFactory(created_at=day(4, 2), submitted_at=day(4, 2))  # two asks taken, one declined
+    ask_at(busy, day(4, 10), AskStatus.ACCEPTED)
+    ask_at(busy, day(5, 10), AskStatus.COMPLETED)
+    ask_at(busy, day(5, 11), AskStatus.DECLINED)
+    left = AdvocateFactory(status=AdvocateStatus.LAPSED, created_at=day(4, 3), submitted_at=day(4, 3))
+    ask_at(left, day(8, 1), AskStatus.COMPLETED)  # after the quarter: taking part at any time counts
+    waiting = AdvocateFactory(status=AdvocateStatus.PENDING, created_at=day(4, 4), submitted_at=day(4, 4))
+    ask_at(waiting, day(4, 20), AskStatus.ACCEPTED)  # not approved: not active
+    unasked = AdvocateFactory(created_at=day(5, 5), submitted_at=day(5, 5))
+    ask_at(unasked, day(5, 20), AskStatus.SENT)
+    ask_at(unasked, day(5, 21), AskStatus.EXPIRED)
+    AdvocateFactory(status=AdvocateStatus.UNVERIFIED, created_at=day(6, 1))
+    before = AdvocateFactory(created_at=day(3, 31), submitted_at=day(3, 31))
+    ask_at(before, day(4, 10), AskStatus.ACCEPTED)
+    moved = AdvocateFactory(created_at=day(5, 1), submitted_at=day(5, 1), previous_id=before.id)  # a job change
+    ask_at(moved, day(5, 10), AskStatus.ACCEPTED)
+    db.session.flush()
+    steps = reporting.figures(quarter, NOW)["funnel"]["steps"]
+    assert [(s["label"], s["value"], s["percent"]) for s in steps] == [
+        ("Nominated", 5, 100), ("Verified", 4, 80), ("Approved", 3, 60), ("Active", 2, 40)
+    ]
+
+
+
+def test_recent_figures_are_reused_for_their_max_age_then_recomputed(db, taxonomies):
+    recent = reporting.RecentFigures(size=2)
+    quarter = reporting.Quarter.of(NOW)
+    first = recent.get(quarter, 60, NOW)
+    assert first.as_of == NOW and first.figures == reporting.figures(quarter, NOW)
+    AdvocateFactory(created_at=NOW - timedelta(days=1))  # a new nomination
+    assert recent.get(quarter, 60, NOW + timedelta(seconds=59)) is first  # within a minute: as it was
+    later = recent.get(quarter, 60, NOW + timedelta(seconds=60))
+    assert later.as_of == NOW + timedelta(seconds=60)
+    assert later.figures["funnel"]["steps"][0]["value"] == first.figures["funnel"]["steps"][0]["value"] + 1
+    assert recent.get(quarter, 60, NOW - timedelta(seconds=1)) is not later  # the clock went back: recomputed
+    assert recent.get(quarter, 0, NOW).figures == reporting.figures(quarter, NOW)  # 0: never reused
+
+
+def test_recent_figures_keep_each_quarter_apart_and_only_a_few(db, taxonomies):
+    recent = reporting.RecentFigures(size=2)
+    q2, q1, q4 = reporting.Quarter(2025, 2), reporting.Quarter(2025, 1), reporting.Quarter(2024, 4)
+    kept = recent.get(q2, 60, NOW)
+    assert recent.get(q1, 60, NOW).quarter == q1 and recent.get(q2, 60, NOW) is kept
+    recent.get(q4, 60, NOW)  # a third quarter: the one used longest ago (Q1) makes room
+    assert recent.get(q2, 60, NOW) is kept
+    assert recent.get(q1, 60, NOW + timedelta(seconds=1)).as_of == NOW + timedelta(seconds=1)
+
+
 # --- coverage -------------------------------------------------------------------------------
 
 
@@ -179,6 +318,49 @@ def test_coverage_counts_available_advocates_who_match_with_regions_nesting(db, 
     found = db.session.scalars(directory.search(directory.Filters(
         industry_ids=[finance.id], region_ids=[central.id], product_ids=[analytics.id], available_now=True)))
     assert {a.id for a in found} == {a.id for a in fits}
+
+
+
+def test_coverage_counts_for_every_target_what_the_directory_search_finds(db, taxonomies):
+    """Targets of every shape, counted in one pass, against the directory's own search for
+    advocates available now with the same criteria (which is what a gap links to)."""
+    admin = AdminFactory()
+    finance, health = named(Term, "Financial services"), named(Term, "Healthcare")
+    analytics, payments = named(Term, "Analytics Cloud"), named(Term, "Payments Gateway")
+    central, latam, europe, apac = (named(Region, n) for n in ("Central America", "Latin America", "Europe", "APAC"))
+    askable(AdvocateFactory(country="PA", industry=finance, products=[analytics, payments]))
+    askable(AdvocateFactory(country="BR", industry=finance, products=[analytics]))
+    askable(AdvocateFactory(country="DE", industry=health, products=[payments]))
+    askable(AdvocateFactory(country="ES", industry=health, products=[analytics, payments]))
+    askable(AdvocateFactory(country="CR", industry=None, products=[]))
+    at_limit = askable(AdvocateFactory(country="PA", industry=finance, products=[analytics]))
+    make_ask(at_limit, ago=timedelta(0))  # this month's one ask: not available
+    cooling = askable(AdvocateFactory(country="DE", industry=health, products=[payments]))
+    make_ask(cooling, ago=timedelta(days=40), key="case_study")  # a heavy ask in its 60-day cool-down
+    declined = askable(AdvocateFactory(country="DE", industry=health, products=[payments]))
+    make_ask(declined, status=AskStatus.DECLINED, ago=timedelta(hours=1))  # does not count: available
+    AdvocateFactory(country="PA", industry=finance, products=[analytics])  # no consent
+    askable(AdvocateFactory(country="ES", industry=health, products=[payments], account=AccountFactory(at_risk=True)))
+    askable(AdvocateFactory(country="PA", industry=finance, products=[payments], status=AdvocateStatus.PENDING))
+    targets = [
+        coverage.set_target(admin, finance.id, None, None, 2),
+        coverage.set_target(admin, None, latam.id, None, 2),
+        coverage.set_target(admin, None, None, analytics.id, 2),
+        coverage.set_target(admin, finance.id, central.id, analytics.id, 2),
+        coverage.set_target(admin, health.id, europe.id, payments.id, 2),
+        coverage.set_target(admin, None, apac.id, payments.id, 2),  # nobody there
+        coverage.set_target(admin, None, europe.id, analytics.id, 2),
+    ]
+    rows = {r["id"]: r["actual"] for r in coverage.matrix()}
+
+    def searched(t):
+        filters = directory.Filters(available_now=True, industry_ids=[t.industry_id] if t.industry_id else [],
+                                    region_ids=[t.region_id] if t.region_id else [],
+                                    product_ids=[t.product_id] if t.product_id else [])
+        return len(reporting.db.session.scalars(directory.search(filters)).all())
+
+    assert {t.id: rows[t.id] for t in targets} == {t.id: searched(t) for t in targets}
+    assert [rows[t.id] for t in targets] == [2, 3, 3, 1, 3, 0, 1]
 
 
 def test_setting_a_target_again_changes_it_and_bad_values_are_refused(db, taxonomies):

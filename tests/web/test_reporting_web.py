@@ -11,7 +11,7 @@ import html
 import io
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -386,6 +386,24 @@ def test_the_dashboard_sends_as_many_queries_for_5000_advocates_as_for_10(client
 
     grown = {sql: n for sql, n in Counter(many).items() if n > Counter(few)[sql]}
     assert len(many) == len(few), f"{len(few)} queries for 10 advocates, {len(many)} for 5,000; growing: {grown}"
+
+
+def test_the_dashboard_reuses_its_figures_for_a_minute_and_says_when_they_were_computed(app, client, db, login_as, taxonomies):
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    login_as(AdminFactory())
+    first = client.get("/admin")
+    assert "(recomputed at most every 60 seconds)" in first.text
+    as_of = re.search(r'<time datetime="([^"]+)">', first.text)[1]
+    assert abs(datetime.fromisoformat(as_of) - utcnow()) < timedelta(minutes=1)
+    cached = queries_to_render(client, "/admin")
+    _bulk_advocates(db, 500)
+    again = queries_to_render(client, "/admin")
+    # Signed-in user, open approvals, failed mail: the figures come from the first request.
+    assert len(cached) == len(again) <= 4
+    page = client.get("/admin")
+    assert f'<time datetime="{as_of}">' in page.text
+    assert client.get("/admin?quarter=2025-Q2").status_code == 200  # another quarter, computed for itself
+    assert len(queries_to_render(client, "/admin?quarter=2025-Q2")) == len(cached)
 
 
 @pytest.mark.parametrize("page", ["coverage", "reports", "nominate"])
