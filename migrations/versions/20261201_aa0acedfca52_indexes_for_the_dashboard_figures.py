@@ -6,7 +6,7 @@ months for over- and under-use) and one quarter's nominations; without these eve
 scanned the whole two years of asks or every advocate.
 
 Revision ID: aa0acedfca52
-Revises: 77c85d2cdbbc
+Revises: 490156ea75d3
 Create Date: 2026-12-01 12:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'aa0acedfca52'
-down_revision = '77c85d2cdbbc'
+down_revision = '490156ea75d3'
 branch_labels = None
 depends_on = None
 
