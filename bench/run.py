@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import BENCH_ADMIN, BENCH_ADVOCATE, BENCH_API_TOKEN, reference_url_for  # noqa: E402
 
+WARM_UP_SECONDS = 2
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
 
 
@@ -297,6 +298,11 @@ def run_wrk(url: str, page: Page, sessions: list[tuple[str, str]], advocate_ids:
     elif sessions[0][0]:
         command += ["-H", f"Cookie: {sessions[0][0]}"]
     target = url + (page.path if page.method == "GET" else "/")
+    # A short unrecorded run first, so that the result is the steady state: every worker has
+    # its connections, compiled statements and (the dashboard) its one-minute figures.
+    warm_up = list(command)
+    warm_up[warm_up.index("-d") + 1] = f"{WARM_UP_SECONDS}s"
+    subprocess.run(warm_up + [target], capture_output=True, text=True, timeout=WARM_UP_SECONDS + 60)
     result = subprocess.run(command + [target], capture_output=True, text=True, timeout=duration + 60)
     out = result.stdout
     if result.returncode != 0:
