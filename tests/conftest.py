@@ -7,11 +7,13 @@ database, browser or SMTP dependency fails the run instead of skipping.
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import socket
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 # Before the portal is imported: the job queue is built from the environment at import.
@@ -19,12 +21,12 @@ os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="portal-test-instan
 os.environ["PORTAL_JOBS_NAME"] = f"portal-test-{os.getpid()}"
 
 import pytest
-from flask import g, request_started
+from flask import Flask, g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from portal import create_app
+from portal import create_app, jobs
 from portal.database import db as _db
 from portal.extensions import limiter
 
@@ -165,23 +167,89 @@ def _fresh_g(sender, **extra) -> None:
     g.__dict__.clear()
 
 
+@dataclass
+class _BuiltApp:
+    """An app as create_app built it, to put it back that way after a test."""
+
+    app: Flask
+    config: dict
+    extensions: dict
+    loader: object
+    views: int
+
+    @classmethod
+    def build(cls, config: dict) -> _BuiltApp:
+        app = create_app(config)
+        # Requests reuse the app context the fixture holds open (so they share the test's
+        # session), and with it ``g``: without this, Flask-Login's cached user and Flask-WTF's
+        # token from one request would carry into the next, even into another client's.
+        request_started.connect(_fresh_g, app)
+        return cls(app, copy.deepcopy(dict(app.config)), dict(app.extensions), app.jinja_env.loader, len(app.view_functions))
+
+    def restore(self) -> bool:
+        """Back to as built: the configuration and the extensions' entries (a cached token,
+        the reference engines); False if the test changed the app itself (its routes or
+        template loader), which then is not used again."""
+        if self.app.jinja_env.loader is not self.loader or len(self.app.view_functions) != self.views:
+            return False
+        self.app.config.clear()
+        self.app.config.update(copy.deepcopy(self.config))
+        self.app.extensions.clear()
+        self.app.extensions.update(self.extensions)
+        return True
+
+
+class _Apps:
+    """One app per test configuration, shared by the tests that use that configuration:
+    building one (blueprints, URL rules, an engine) costs more than most tests, and an
+    engine kept across tests keeps its compiled-statement cache (a new engine compiles
+    every statement again)."""
+
+    KEEP = 8  # configurations parametrized per test should not pile up
+
+    def __init__(self):
+        self.idle: dict[str, _BuiltApp] = {}
+
+    def take(self, config: dict, fresh: bool) -> tuple[str, _BuiltApp]:
+        key = repr(sorted(config.items()))
+        built = None if fresh else self.idle.pop(key, None)
+        return key, built or _BuiltApp.build(config)
+
+    def give_back(self, key: str, built: _BuiltApp) -> None:
+        if built.restore():
+            self.idle[key] = built
+            while len(self.idle) > self.KEEP:
+                self.idle.pop(next(iter(self.idle)))
+
+
+_apps = _Apps()
+
+
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
-    if app.config["RATELIMIT_ENABLED"]:
+def app(app_config, request):
+    """The app for this test's configuration, in an app context. Apps are reused between
+    tests with the same configuration (put back as built after each); a test that adds
+    routes or otherwise changes the app itself is marked ``fresh_app`` and gets its own
+    (Flask refuses ``add_url_rule`` on an app that has served a request)."""
+    fresh = request.node.get_closest_marker("fresh_app") is not None
+    key, built = _apps.take(app_config, fresh)
+    app = built.app
+    # The job queue and the limiter are shared by every app; create_app sets them from its
+    # configuration, and another app may have been built since this one was.
+    jobs.huey.immediate = bool(app.config["JOBS_IMMEDIATE"])
+    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+    if limiter.enabled:
         limiter.reset()  # counts live in the limiter's storage, not in the app
-    # Requests reuse the app context held open here (so they share the test's session),
-    # and with it ``g``: without this, Flask-Login's cached user and Flask-WTF's token from
-    # one request would carry into the next, even into another client's.
-    request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
         _db.session.remove()
         for engine in _db.engines.values():
-            engine.dispose()
+            engine.dispose()  # its connections; the engine and its statement cache stay
         from portal import reference
 
         reference.dispose()
+    if not fresh:
+        _apps.give_back(key, built)
 
 
 @pytest.fixture
