@@ -7,11 +7,14 @@ database, browser or SMTP dependency fails the run instead of skipping.
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import socket
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 # Before the portal is imported: the job queue is built from the environment at import.
@@ -19,12 +22,13 @@ os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="portal-test-instan
 os.environ["PORTAL_JOBS_NAME"] = f"portal-test-{os.getpid()}"
 
 import pytest
-from flask import g, request_started
+from flask import Flask, g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.pool import NullPool
 
-from portal import create_app
+from portal import create_app, jobs
 from portal.database import db as _db
 from portal.extensions import limiter
 
@@ -58,11 +62,18 @@ def free_port() -> int:
 
 
 class Databases:
-    """Creates throw-away databases: SQLite files, or PostgreSQL databases on the test server."""
+    """Creates throw-away databases: SQLite files, or PostgreSQL databases on the test server.
+
+    Dropping a PostgreSQL database waits for a checkpoint (seconds each on a busy server), so
+    databases that tests only need empty are handed back (``give_back``), emptied, and handed
+    out again by ``empty``; the rest are dropped together at the end."""
+
+    DROPPING_AT_ONCE = 8
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.created: list[str] = []
+        self.emptied: list[str] = []
 
     def new(self, label: str) -> str:
         name = f"portal_test_{label}_{uuid.uuid4().hex[:8]}"
@@ -73,20 +84,51 @@ class Databases:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         self.created.append(name)
-        return make_url(_pg_url(TEST_DATABASE_URL)).set(database=name).render_as_string(hide_password=False)
+        return self._url(name)
+
+    def empty(self, label: str) -> str:
+        """A database with nothing in it: a new one, or one given back and emptied."""
+        return self.emptied.pop() if self.emptied else self.new(label)
+
+    def give_back(self, url: str) -> None:
+        """Empty the database (every table, sequence and type with its schema) for ``empty``.
+        Its connections must be closed. SQLite files are not reused: a new one costs nothing."""
+        if not ON_POSTGRES:
+            return
+        engine = create_engine(_pg_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SET lock_timeout = '10s'"))
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        except Exception:  # still in use: it is dropped at the end instead
+            return
+        finally:
+            engine.dispose()
+        self.emptied.append(url)
 
     def drop_all(self) -> None:
+        """Drops every database made, several at a time: drops running together share a
+        checkpoint."""
         if not self.created:
             return
-        admin = self._admin_engine()
-        with admin.connect() as conn:
-            for name in self.created:
+        admin = self._admin_engine(poolclass=NullPool)
+
+        def drop(name: str) -> None:
+            with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        with ThreadPoolExecutor(max_workers=self.DROPPING_AT_ONCE) as pool:
+            list(pool.map(drop, self.created))
         admin.dispose()
 
     @staticmethod
-    def _admin_engine():
-        return create_engine(_pg_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+    def _url(name: str) -> str:
+        return make_url(_pg_url(TEST_DATABASE_URL)).set(database=name).render_as_string(hide_password=False)
+
+    @staticmethod
+    def _admin_engine(**options):
+        return create_engine(_pg_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT", **options)
 
 
 def _pg_url(url: str) -> str:
@@ -168,23 +210,89 @@ def _fresh_g(sender, **extra) -> None:
     g.__dict__.clear()
 
 
+@dataclass
+class _BuiltApp:
+    """An app as create_app built it, to put it back that way after a test."""
+
+    app: Flask
+    config: dict
+    extensions: dict
+    loader: object
+    views: int
+
+    @classmethod
+    def build(cls, config: dict) -> _BuiltApp:
+        app = create_app(config)
+        # Requests reuse the app context the fixture holds open (so they share the test's
+        # session), and with it ``g``: without this, Flask-Login's cached user and Flask-WTF's
+        # token from one request would carry into the next, even into another client's.
+        request_started.connect(_fresh_g, app)
+        return cls(app, copy.deepcopy(dict(app.config)), dict(app.extensions), app.jinja_env.loader, len(app.view_functions))
+
+    def restore(self) -> bool:
+        """Back to as built: the configuration and the extensions' entries (a cached token,
+        the reference engines); False if the test changed the app itself (its routes or
+        template loader), which then is not used again."""
+        if self.app.jinja_env.loader is not self.loader or len(self.app.view_functions) != self.views:
+            return False
+        self.app.config.clear()
+        self.app.config.update(copy.deepcopy(self.config))
+        self.app.extensions.clear()
+        self.app.extensions.update(self.extensions)
+        return True
+
+
+class _Apps:
+    """One app per test configuration, shared by the tests that use that configuration:
+    building one (blueprints, URL rules, an engine) costs more than most tests, and an
+    engine kept across tests keeps its compiled-statement cache (a new engine compiles
+    every statement again)."""
+
+    KEEP = 8  # configurations parametrized per test should not pile up
+
+    def __init__(self):
+        self.idle: dict[str, _BuiltApp] = {}
+
+    def take(self, config: dict, fresh: bool) -> tuple[str, _BuiltApp]:
+        key = repr(sorted(config.items()))
+        built = None if fresh else self.idle.pop(key, None)
+        return key, built or _BuiltApp.build(config)
+
+    def give_back(self, key: str, built: _BuiltApp) -> None:
+        if built.restore():
+            self.idle[key] = built
+            while len(self.idle) > self.KEEP:
+                self.idle.pop(next(iter(self.idle)))
+
+
+_apps = _Apps()
+
+
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
-    if app.config["RATELIMIT_ENABLED"]:
+def app(app_config, request):
+    """The app for this test's configuration, in an app context. Apps are reused between
+    tests with the same configuration (put back as built after each); a test that adds
+    routes or otherwise changes the app itself is marked ``fresh_app`` and gets its own
+    (Flask refuses ``add_url_rule`` on an app that has served a request)."""
+    fresh = request.node.get_closest_marker("fresh_app") is not None
+    key, built = _apps.take(app_config, fresh)
+    app = built.app
+    # The job queue and the limiter are shared by every app; create_app sets them from its
+    # configuration, and another app may have been built since this one was.
+    jobs.huey.immediate = bool(app.config["JOBS_IMMEDIATE"])
+    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+    if limiter.enabled:
         limiter.reset()  # counts live in the limiter's storage, not in the app
-    # Requests reuse the app context held open here (so they share the test's session),
-    # and with it ``g``: without this, Flask-Login's cached user and Flask-WTF's token from
-    # one request would carry into the next, even into another client's.
-    request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
         _db.session.remove()
         for engine in _db.engines.values():
-            engine.dispose()
+            engine.dispose()  # its connections; the engine and its statement cache stay
         from portal import reference
 
         reference.dispose()
+    if not fresh:
+        _apps.give_back(key, built)
 
 
 @pytest.fixture

@@ -15,12 +15,13 @@ from tests.factories import AdvocateFactory
 
 @pytest.fixture
 def reference_db(app, databases):
-    """A fresh reference database for this test, migrated with ``reference upgrade``."""
-    url = databases.new("reference")
+    """An empty reference database for this test, migrated with ``reference upgrade``."""
+    url = databases.empty("reference")
     app.config["REFERENCE_DATABASE_URL"] = url
     reference.upgrade()
     yield url
     reference.dispose()
+    databases.give_back(url)
 
 
 def published(advocate_id: int) -> dict | None:

@@ -94,6 +94,7 @@ def add_failing_route(app, rule: str):
     app.add_url_rule(rule, "fail", fail)
 
 
+@pytest.mark.fresh_app
 def test_500_renders_the_portal_page_and_keeps_nothing_half_written(app, client, db, caplog):
     add_failing_route(app, "/fail")
 
@@ -105,6 +106,7 @@ def test_500_renders_the_portal_page_and_keeps_nothing_half_written(app, client,
     assert db.session.scalar(select(User).where(User.email == "half-written@customer.example")) is None
 
 
+@pytest.mark.fresh_app
 def test_an_http_500_renders_the_portal_page(app, client, db):
     from flask import abort
 
@@ -130,6 +132,7 @@ def test_api_errors_are_json(client, db, method):
     assert_json_error(client.open("/api/v1/nothing", method=method), 404)
 
 
+@pytest.mark.fresh_app
 def test_an_api_500_is_json(app, client, db):
     add_failing_route(app, "/api/v1/fail")
     error = assert_json_error(client.get("/api/v1/fail"), 500)
