@@ -40,12 +40,13 @@ def cpu_ms(request, rounds: int = 3, n: int = 200) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--reference-url", help="the reference database (default: as bench/generate.py made it)")
     args = parser.parse_args(argv)
     env = dict(
         PORTAL_ENV="production",
         PORTAL_SECRET_KEY=SECRET_KEY,
         PORTAL_DATABASE_URL=args.database_url,
-        PORTAL_REFERENCE_DATABASE_URL=reference_url_for(args.database_url),
+        PORTAL_REFERENCE_DATABASE_URL=args.reference_url or reference_url_for(args.database_url),
         PORTAL_INSTANCE_PATH=tempfile.mkdtemp(prefix="bench-floor-"),
         PORTAL_SMTP_HOST="",
         PORTAL_BASE_URL="http://127.0.0.1:5000",
