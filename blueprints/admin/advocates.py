@@ -40,8 +40,7 @@ def directory_filters() -> tuple[DirectoryFilterForm, directory.Filters]:
 @bp.get("/advocates")
 def advocates():
     form, filters = directory_filters()
-    query = directory.search(filters).options(selectinload(Advocate.products))
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = directory.paginate(filters, per_page=PAGE_SIZE, options=[selectinload(Advocate.products)])
     if demand.record_search(current_user, filters, page.total):
         commit()  # a search that found nobody available is what recruiting should follow
     args = request.args.to_dict(flat=False)

@@ -18,7 +18,9 @@ from portal.services.taxonomy import country_names
 @bp.get("/advocates.csv")
 def advocates_csv():
     _form, filters = directory_filters()
-    query = directory.search(filters).options(selectinload(Advocate.products), selectinload(Advocate.industry))
+    query = directory.search(filters).options(
+        *directory.FROM_JOIN, selectinload(Advocate.products), selectinload(Advocate.industry)
+    )
     names = country_names()
     header = ["id", "name", "email", "company", "status", "job title", "industry", "country", "products",
               "last confirmed", "joined"]

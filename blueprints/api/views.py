@@ -11,7 +11,7 @@ from blueprints.api import bp
 from blueprints.api.openapi import spec
 from portal import reference
 from portal.database import commit, db
-from portal.models import Advocate, TermKind
+from portal.models import TermKind
 from portal.models.taxonomy import ActivityType, Region, Term
 from portal.services import directory, publishing
 from portal.services.errors import DomainError
@@ -132,9 +132,8 @@ def advocates():
         product_ids=ids["product"], industry_ids=ids["industry"], region_ids=ids["region"],
         use_case_ids=ids["use_case"], activity_type_ids=ids["activity_type"], text=text,
     )
-    published = publishing.published_ids_query(available={"": None, "true": True, "false": False}[available])
-    query = directory.search(filters).where(Advocate.id.in_(published))
-    page = db.paginate(query, page=page_number, per_page=per_page, error_out=False, count=True)
+    published = publishing.published_condition(available={"": None, "true": True, "false": False}[available])
+    page = directory.paginate(filters, published, page=page_number, per_page=per_page)
     page_ids = [a.id for a in page.items]
     try:
         with reference.engine().connect() as conn:

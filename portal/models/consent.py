@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import db, enum_type, utcnow
@@ -37,7 +37,11 @@ class Consent(db.Model):
     the history is in ``ConsentEvent``)."""
 
     __tablename__ = "consents"
-    __table_args__ = (UniqueConstraint("advocate_id", "purpose", name="uq_consents_advocate_purpose"),)
+    __table_args__ = (
+        UniqueConstraint("advocate_id", "purpose", name="uq_consents_advocate_purpose"),
+        # Who consents to a purpose (the published set, "available now"), read from the index.
+        Index("ix_consents_purpose_granted", "purpose", "granted", "advocate_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"))

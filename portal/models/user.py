@@ -28,7 +28,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)  # the directory lists by name
     role: Mapped[Role] = mapped_column(enum_type(Role, "role"), default=Role.ADVOCATE)
     active: Mapped[bool] = mapped_column(default=True)
     # argon2 hash; None for people who sign in by email link or single sign-on only.

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, true
+from sqlalchemy.orm import contains_eager
 
 from portal.database import db, utcnow
 from portal.models import (
@@ -29,6 +30,8 @@ from portal.models import (
 from portal.services import asks as asks_service
 from portal.services import profiles, taxonomy
 
+# Load an advocate's user and account from the search's own join instead of joining again.
+FROM_JOIN = (contains_eager(Advocate.user), contains_eager(Advocate.account))
 RECENT_DAYS = 90  # "recent contacts" for fair ranking and under-use
 USAGE_CHOICES = ("over", "under")
 
@@ -108,7 +111,7 @@ def available_now_condition(activity_type_ids: list[int], now: datetime | None =
     )
     wanted = list(db.session.scalars(purposes)) if activity_type_ids else [ConsentPurpose.REFERENCE_CALLS]
     consented = [
-        exists().where(Consent.advocate_id == Advocate.id, Consent.purpose == purpose, Consent.granted.is_(True))
+        exists().where(Consent.advocate_id == Advocate.id, Consent.purpose == purpose, Consent.granted == true())
         for purpose in set(wanted)
     ]
     in_cooldown = exists().where(
@@ -151,33 +154,42 @@ def usage_condition(kind: str, now: datetime | None = None):
     return and_(available_now_condition([], now), _counting_asks(now - timedelta(days=RECENT_DAYS)) == 0)
 
 
-def search(filters: Filters, now: datetime | None = None) -> Select:
-    now = now or utcnow()
-    query = select(Advocate).join(Advocate.user).join(Advocate.account)
+def _conditions(filters: Filters, now: datetime) -> tuple[list, bool]:
+    """The WHERE conditions for ``filters``, and whether they need the account joined."""
+    conditions = []
     if filters.statuses:
-        query = query.where(Advocate.status.in_(filters.statuses))
+        conditions.append(Advocate.status.in_(filters.statuses))
     else:
-        query = query.where(Advocate.status.not_in([AdvocateStatus.LAPSED, AdvocateStatus.ERASED]))
-    query = query.where(*_has_all(advocate_products, advocate_products.c.term_id, filters.product_ids))
-    query = query.where(*_has_all(advocate_use_cases, advocate_use_cases.c.term_id, filters.use_case_ids))
-    query = query.where(
-        *_has_all(advocate_activity_types, advocate_activity_types.c.activity_type_id, filters.activity_type_ids)
-    )
+        conditions.append(Advocate.status.not_in([AdvocateStatus.LAPSED, AdvocateStatus.ERASED]))
+    conditions += _has_all(advocate_products, advocate_products.c.term_id, filters.product_ids)
+    conditions += _has_all(advocate_use_cases, advocate_use_cases.c.term_id, filters.use_case_ids)
+    conditions += _has_all(advocate_activity_types, advocate_activity_types.c.activity_type_id, filters.activity_type_ids)
     if filters.industry_ids:
-        query = query.where(Advocate.industry_id.in_(filters.industry_ids))
+        conditions.append(Advocate.industry_id.in_(filters.industry_ids))
     if filters.region_ids:
-        query = query.where(Advocate.country.in_(taxonomy.region_countries(filters.region_ids)))
+        conditions.append(Advocate.country.in_(taxonomy.region_countries(filters.region_ids)))
     if filters.stale:
-        query = query.where(Advocate.status == AdvocateStatus.APPROVED, profiles.stale_condition())
+        conditions += [Advocate.status == AdvocateStatus.APPROVED, profiles.stale_condition()]
     if filters.available_now:
-        query = query.where(available_now_condition(filters.activity_type_ids, now))
+        conditions.append(available_now_condition(filters.activity_type_ids, now))
     if filters.usage in USAGE_CHOICES:
-        query = query.where(usage_condition(filters.usage, now))
-    if filters.text.strip():
-        like = f"%{filters.text.strip().lower()}%"
-        query = query.where(
+        conditions.append(usage_condition(filters.usage, now))
+    text = filters.text.strip()
+    if text:
+        like = f"%{text.lower()}%"
+        conditions.append(
             or_(func.lower(User.name).like(like), User.email.like(like), func.lower(Account.name).like(like))
         )
+    needs_account = bool(text or filters.available_now or filters.usage == "under")
+    return conditions, needs_account
+
+
+def search(filters: Filters, now: datetime | None = None) -> Select:
+    """Advocates matching ``filters``, in the directory's order (joined to their user and
+    account; add :data:`FROM_JOIN` to the options to load them from that join)."""
+    now = now or utcnow()
+    conditions, _needs_account = _conditions(filters, now)
+    query = select(Advocate).join(Advocate.user).join(Advocate.account).where(*conditions)
     if filters.available_now or filters.activity_type_ids or filters.usage:
         # Spread the load: fewest recent contacts first, then whoever waited longest.
         last_asked = (
@@ -193,3 +205,24 @@ def search(filters: Filters, now: datetime | None = None) -> Select:
             Advocate.id,
         )
     return query.order_by(User.name, Advocate.id)
+
+
+def count(filters: Filters, *where, now: datetime | None = None) -> int:
+    """How many advocates match ``filters`` (and ``where``): joins only what a condition
+    reads, so counting a large program does not also join every user and account."""
+    conditions, needs_account = _conditions(filters, now or utcnow())
+    query = select(func.count()).select_from(Advocate)
+    if filters.text.strip():
+        query = query.join(Advocate.user)
+    if needs_account:
+        query = query.join(Advocate.account)
+    return db.session.scalar(query.where(*conditions, *where))
+
+
+def paginate(filters: Filters, *where, page: int | None = None, per_page: int, options=()):
+    """One page of :func:`search` (narrowed by ``where``) and the matching total."""
+    now = utcnow()
+    query = search(filters, now).where(*where).options(*FROM_JOIN, *options)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    result.total = count(filters, *where, now=now)
+    return result

@@ -33,7 +33,7 @@ from datetime import timedelta
 from itertools import chain
 
 from flask import current_app
-from sqlalchemy import and_, event, func, insert, inspect, or_, select, update
+from sqlalchemy import and_, event, func, insert, inspect, or_, select, true, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -170,7 +170,7 @@ def _granted(advocate_ids: list[int]) -> dict[int, set[ConsentPurpose]]:
     if advocate_ids:
         for advocate_id, purpose in db.session.execute(
             select(Consent.advocate_id, Consent.purpose).where(
-                Consent.advocate_id.in_(advocate_ids), Consent.granted.is_(True)
+                Consent.advocate_id.in_(advocate_ids), Consent.granted == true()
             )
         ):
             granted[advocate_id].add(purpose)
@@ -354,27 +354,30 @@ class Difference:
         return cls(data["advocate_id"], data["change"], tuple(data.get("fields", ())))
 
 
-def published_ids_query(available: bool | None = None):
-    """Ids of the advocates who belong in the reference database (optionally only those
-    listed as available now, or only those listed as unavailable)."""
-    query = select(Advocate.id).where(
+def published_condition(available: bool | None = None):
+    """Whether an advocate belongs in the reference database (optionally only those listed
+    as available now, or only those listed as unavailable), as a condition on Advocate."""
+    condition = and_(
         Advocate.status == AdvocateStatus.APPROVED,
         select(Consent.id).where(
-            Consent.advocate_id == Advocate.id, Consent.purpose == LISTING_PURPOSE, Consent.granted.is_(True)
+            Consent.advocate_id == Advocate.id, Consent.purpose == LISTING_PURPOSE, Consent.granted == true()
         ).exists(),
     )
     if available is not None:
         today = utcnow().date()
         free = and_(
-            ~select(Account.id).where(Account.id == Advocate.account_id, Account.at_risk.is_(True)).exists(),
+            ~select(Account.id)
+            .where(Account.id == Advocate.account_id, Account.at_risk.is_(True))
+            .correlate_except(Account)  # a query that joins accounts still asks of this advocate's
+            .exists(),
             or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
         )
-        query = query.where(free if available else ~free)
-    return query
+        condition = and_(condition, free if available else ~free)
+    return condition
 
 
 def _published_ids() -> list[int]:
-    return list(db.session.scalars(published_ids_query().order_by(Advocate.id)))
+    return list(db.session.scalars(select(Advocate.id).where(published_condition()).order_by(Advocate.id)))
 
 
 def json_row(row: dict) -> dict:

@@ -97,7 +97,9 @@ class TestImport:
 
 class TestDirectory:
     def ids(self, **filters):
-        return {a.id for a in db.session.scalars(directory.search(directory.Filters(**filters)))}
+        ids = {a.id for a in db.session.scalars(directory.search(directory.Filters(**filters)))}
+        assert directory.count(directory.Filters(**filters)) == len(ids)  # the page's total counts what it lists
+        return ids
 
     def test_products_a_and_b_financial_services_central_america(self, db, taxonomies):
         products = {t.name: t for t in taxonomy.terms(TermKind.PRODUCT)}

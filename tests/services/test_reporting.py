@@ -175,7 +175,10 @@ def day(month, dom):
 
 
 def found(usage):
-    return {a.id for a in reporting.db.session.scalars(directory.search(directory.Filters(usage=usage), NOW))}
+    filters = directory.Filters(usage=usage)
+    ids = {a.id for a in reporting.db.session.scalars(directory.search(filters, NOW))}
+    assert directory.count(filters, now=NOW) == len(ids)  # the page's total counts what it lists
+    return ids
 
 
 def test_over_and_under_used_count_what_the_directory_finds(db, taxonomies):

@@ -318,6 +318,15 @@ def test_the_api_lists_published_rows_only_with_filters_and_pages(client, db, re
     assert by_product["items"][0]["products"] == ["Ledger Cloud"]
     assert by_product["items"][0]["story"] is None
 
+    # available_now narrows the same set, counted the same way (the account joined or not)
+    listed[0].paused_until = utcnow().date() + timedelta(days=5)
+    other.account.at_risk = True
+    commit()
+    free = client.get("/api/v1/advocates?available_now=true", headers=bearer(plain)).json
+    assert free["total"] == 2 and {i["advocate_id"] for i in free["items"]} == {listed[1].id, listed[2].id}
+    busy = client.get("/api/v1/advocates?available_now=false&q=a", headers=bearer(plain)).json
+    assert busy["total"] == 2 and {i["advocate_id"] for i in busy["items"]} == {listed[0].id, other.id}
+
 
 def test_unknown_filters_are_refused_with_the_reason(client, db, reference_db):
     plain = api_token()
