@@ -188,7 +188,10 @@ def search(filters: Filters, now: datetime | None = None) -> Select:
     """Advocates matching ``filters``, in the directory's order (joined to their user and
     account; add :data:`FROM_JOIN` to the options to load them from that join)."""
     now = now or utcnow()
-    conditions, _needs_account = _conditions(filters, now)
+    return _listed(filters, _conditions(filters, now)[0], now)
+
+
+def _listed(filters: Filters, conditions: list, now: datetime) -> Select:
     query = select(Advocate).join(Advocate.user).join(Advocate.account).where(*conditions)
     if filters.available_now or filters.activity_type_ids or filters.usage:
         # Spread the load: fewest recent contacts first, then whoever waited longest.
@@ -207,22 +210,29 @@ def search(filters: Filters, now: datetime | None = None) -> Select:
     return query.order_by(User.name, Advocate.id)
 
 
-def count(filters: Filters, *where, now: datetime | None = None) -> int:
-    """How many advocates match ``filters`` (and ``where``): joins only what a condition
-    reads, so counting a large program does not also join every user and account."""
-    conditions, needs_account = _conditions(filters, now or utcnow())
+def _counted(filters: Filters, conditions: list, needs_account: bool) -> int:
+    """Joins only what a condition reads, so counting a large program does not also join
+    every user and account."""
     query = select(func.count()).select_from(Advocate)
     if filters.text.strip():
         query = query.join(Advocate.user)
     if needs_account:
         query = query.join(Advocate.account)
-    return db.session.scalar(query.where(*conditions, *where))
+    return db.session.scalar(query.where(*conditions))
+
+
+def count(filters: Filters, *where, now: datetime | None = None) -> int:
+    """How many advocates match ``filters`` (and ``where``)."""
+    conditions, needs_account = _conditions(filters, now or utcnow())
+    return _counted(filters, [*conditions, *where], needs_account)
 
 
 def paginate(filters: Filters, *where, page: int | None = None, per_page: int, options=()):
     """One page of :func:`search` (narrowed by ``where``) and the matching total."""
     now = utcnow()
-    query = search(filters, now).where(*where).options(*FROM_JOIN, *options)
+    conditions, needs_account = _conditions(filters, now)
+    conditions += where
+    query = _listed(filters, conditions, now).options(*FROM_JOIN, *options)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    result.total = count(filters, *where, now=now)
+    result.total = _counted(filters, conditions, needs_account)
     return result

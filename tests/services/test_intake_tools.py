@@ -24,6 +24,7 @@ from portal.services.nominations import Profile
 from tests.conftest import ON_POSTGRES
 from tests.factories import AdminFactory, AdvocateFactory, UserFactory
 from tests.services.helpers import count, emails_to
+from tests.web.intake import statements
 
 HEADER = "email,name,company,job_title,seniority,industry,country,languages,time_zone,products,activity_types\n"
 
@@ -128,6 +129,16 @@ class TestDirectory:
         assert self.ids() == {approved.id, pending.id}  # lapsed records are history
         assert self.ids(statuses=[AdvocateStatus.PENDING]) == {pending.id}
         assert self.ids(text="zoë") == {approved.id}
+
+    def test_a_page_works_out_its_filters_once_for_the_rows_and_the_total(self, db, taxonomies):
+        americas = db.session.scalar(select(Region).where(Region.name == "Americas"))
+        listed = [AdvocateFactory(country="PA") for _ in range(3)]
+        AdvocateFactory(country="DE")
+        db.session.flush()
+        with statements() as sent:
+            page = directory.paginate(directory.Filters(region_ids=[americas.id]), per_page=2)
+        assert page.total == 3 and len(page.items) == 2 and {a.id for a in page.items} < {a.id for a in listed}
+        assert len(sent) == 4, sent  # the region tree and its countries, once; the rows; the total
 
 
 class TestTaxonomy:
