@@ -50,11 +50,23 @@ class Filters:
     text: str = ""
 
     @property
+    def search_text(self) -> str:
+        return self.text.strip()
+
+    @property
     def any(self) -> bool:
         return any(
             [self.statuses, self.product_ids, self.industry_ids, self.region_ids, self.use_case_ids,
              self.activity_type_ids, self.available_now, self.usage, self.stale, self.text]
         )
+
+
+def account_not_at_risk():
+    """The advocate's account is not at risk, asked of the advocate itself (a correlated
+    subquery), so the condition holds whether or not the query joins accounts."""
+    return ~select(Account.id).where(
+        Account.id == Advocate.account_id, Account.at_risk.is_(True)
+    ).correlate_except(Account).exists()
 
 
 def _has_all(link_table, column, ids: list[int]):
@@ -125,7 +137,7 @@ def available_now_condition(activity_type_ids: list[int], now: datetime | None =
     )
     return and_(
         Advocate.status == AdvocateStatus.APPROVED,
-        Account.at_risk.is_(False),
+        account_not_at_risk(),
         *consented,
         or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
         ~exists().where(Blackout.advocate_id == Advocate.id, Blackout.starts_on <= today, Blackout.ends_on >= today),
@@ -154,8 +166,9 @@ def usage_condition(kind: str, now: datetime | None = None):
     return and_(available_now_condition([], now), _counting_asks(now - timedelta(days=RECENT_DAYS)) == 0)
 
 
-def _conditions(filters: Filters, now: datetime) -> tuple[list, bool]:
-    """The WHERE conditions for ``filters``, and whether they need the account joined."""
+def _conditions(filters: Filters, now: datetime) -> list:
+    """The WHERE conditions for ``filters``. Only the text search reads the joined user and
+    account; every other condition asks of the advocate alone."""
     conditions = []
     if filters.statuses:
         conditions.append(Advocate.status.in_(filters.statuses))
@@ -174,21 +187,19 @@ def _conditions(filters: Filters, now: datetime) -> tuple[list, bool]:
         conditions.append(available_now_condition(filters.activity_type_ids, now))
     if filters.usage in USAGE_CHOICES:
         conditions.append(usage_condition(filters.usage, now))
-    text = filters.text.strip()
-    if text:
-        like = f"%{text.lower()}%"
+    if filters.search_text:
+        like = f"%{filters.search_text.lower()}%"
         conditions.append(
             or_(func.lower(User.name).like(like), User.email.like(like), func.lower(Account.name).like(like))
         )
-    needs_account = bool(text or filters.available_now or filters.usage == "under")
-    return conditions, needs_account
+    return conditions
 
 
 def search(filters: Filters, now: datetime | None = None) -> Select:
     """Advocates matching ``filters``, in the directory's order (joined to their user and
     account; add :data:`FROM_JOIN` to the options to load them from that join)."""
     now = now or utcnow()
-    return _listed(filters, _conditions(filters, now)[0], now)
+    return _listed(filters, _conditions(filters, now), now)
 
 
 def _listed(filters: Filters, conditions: list, now: datetime) -> Select:
@@ -210,29 +221,16 @@ def _listed(filters: Filters, conditions: list, now: datetime) -> Select:
     return query.order_by(User.name, Advocate.id)
 
 
-def _counted(filters: Filters, conditions: list, needs_account: bool) -> int:
-    """Joins only what a condition reads, so counting a large program does not also join
-    every user and account."""
-    query = select(func.count()).select_from(Advocate)
-    if filters.text.strip():
-        query = query.join(Advocate.user)
-    if needs_account:
-        query = query.join(Advocate.account)
-    return db.session.scalar(query.where(*conditions))
-
-
-def count(filters: Filters, *where, now: datetime | None = None) -> int:
-    """How many advocates match ``filters`` (and ``where``)."""
-    conditions, needs_account = _conditions(filters, now or utcnow())
-    return _counted(filters, [*conditions, *where], needs_account)
-
-
-def paginate(filters: Filters, *where, page: int | None = None, per_page: int, options=()):
-    """One page of :func:`search` (narrowed by ``where``) and the matching total."""
-    now = utcnow()
-    conditions, needs_account = _conditions(filters, now)
-    conditions += where
+def paginate(filters: Filters, *where, page: int | None = None, per_page: int, options=(), now: datetime | None = None):
+    """One page of :func:`search` (narrowed by ``where``) and the matching total. The total
+    joins users and accounts only for the text search, so counting a large program does not
+    also join every user and account."""
+    now = now or utcnow()
+    conditions = [*_conditions(filters, now), *where]
     query = _listed(filters, conditions, now).options(*FROM_JOIN, *options)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    result.total = _counted(filters, conditions, needs_account)
+    counted = select(func.count()).select_from(Advocate)
+    if filters.search_text:
+        counted = counted.join(Advocate.user).join(Advocate.account)
+    result.total = db.session.scalar(counted.where(*conditions))
     return result

@@ -59,7 +59,7 @@ from portal.models import (
     RegionCountry,
     User,
 )
-from portal.services import audit, outbox
+from portal.services import audit, directory, outbox
 from portal.services.contact_rules import local_date
 from portal.services.errors import DomainError
 from portal.services.taxonomy import country_names
@@ -366,10 +366,7 @@ def published_condition(available: bool | None = None):
     if available is not None:
         today = utcnow().date()
         free = and_(
-            ~select(Account.id)
-            .where(Account.id == Advocate.account_id, Account.at_risk.is_(True))
-            .correlate_except(Account)  # a query that joins accounts still asks of this advocate's
-            .exists(),
+            directory.account_not_at_risk(),
             or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
         )
         condition = and_(condition, free if available else ~free)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, true
 
 from portal.database import db, utcnow
 from portal.models import (
@@ -259,7 +259,7 @@ class Availability:
         # One consent row per advocate and purpose (a unique constraint): the join adds no rows.
         consent = (
             select(Consent.advocate_id)
-            .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted.is_(True))
+            .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted == true())
             .subquery("consent")
         )
         blacked_out = (
