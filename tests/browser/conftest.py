@@ -205,6 +205,9 @@ def screenshot(page: Page, name: str) -> Path:
 def assert_no_horizontal_scroll(page: Page) -> None:
     # Compared with the viewport we asked for, not window.innerWidth: a mobile browser
     # zooms out to fit content wider than the screen, and innerWidth grows with it.
+    # Measured once the stylesheets have loaded: a page laid out before them is wider than
+    # any visitor sees it (a busy machine once measured /home at 645 pixels that way).
+    page.wait_for_load_state("load")
     widths = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
     )

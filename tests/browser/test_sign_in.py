@@ -31,8 +31,8 @@ def test_advocate_signs_in_with_an_email_link(open_page, portal, size):
     expect(page).to_have_url(f"{portal.url}/home")
     expect(page.get_by_role("heading", name=f"Welcome, {ADVOCATE_NAME}")).to_be_visible()
     if size == "phone":
-        assert page.evaluate("window.innerWidth") == 375
         assert_no_horizontal_scroll(page)
+        assert page.evaluate("window.innerWidth") == 375
         screenshot(page, "home-phone")
 
 
