@@ -30,6 +30,7 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(FLASK) db upgrade
 	$(FLASK) reference upgrade
+	$(FLASK) availability rebuild
 
 seed: migrate
 	$(FLASK) seed-demo

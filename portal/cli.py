@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(reference_group)
     app.cli.add_command(points_group)
+    app.cli.add_command(availability_group)
 
 
 @click.command("create-admin")
@@ -119,3 +120,26 @@ def points_backfill() -> None:
     awarded = rewards.backfill()
     commit()
     click.echo(f"Awarded {awarded} event(s) not yet in the ledger.")
+
+
+@click.group("availability")
+def availability_group() -> None:
+    """Each advocate's maintained availability (who can be asked, and from when)."""
+
+
+@availability_group.command("rebuild")
+@click.option("--dry-run", is_flag=True, help="Only report the differences (a consistency check).")
+def availability_rebuild(dry_run: bool) -> None:
+    """Compare every advocate's availability state with the rule and repair what differs."""
+    from portal.services import availability
+
+    def progress(done: int, total: int) -> None:
+        if total and done < total:
+            click.echo(f"  {done} of {total} advocates compared", err=True)
+
+    found = availability.differences(progress=progress) if dry_run else availability.rebuild(progress=progress)
+    commit()
+    for difference in found[:200]:
+        click.echo(difference.label)
+    verb = "would repair" if dry_run else "repaired"
+    click.echo(f"{len(found)} differences; {verb} {len(found)}." if found else "No differences.")

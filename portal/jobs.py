@@ -13,6 +13,7 @@ until the periodic re-drain picks the row up.
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -108,6 +109,26 @@ def expire_overdue_asks() -> None:
 
     with app_context():
         asks.expire_overdue()
+        commit()
+
+
+# One run refreshes batches for at most this long, leaving the rest to the next minute.
+AVAILABILITY_RUN_SECONDS = 45
+
+
+@huey.periodic_task(crontab(minute="*"))
+def move_availability() -> None:
+    """Every minute: advocates whose availability changes with time alone (a new local month
+    or quarter, a pause, blackout or cool-down ending, an ask growing old) are refreshed, one
+    committed batch at a time; several consumers share the rows (SKIP LOCKED). A row whose
+    availability flips publishes itself to the reference database."""
+    from portal.database import commit
+    from portal.services import availability
+
+    with app_context():
+        started = time.monotonic()
+        while availability.refresh_due() and time.monotonic() - started < AVAILABILITY_RUN_SECONDS:
+            commit()
         commit()
 
 

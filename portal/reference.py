@@ -20,7 +20,7 @@ from portal.config import ROOT, sqlalchemy_url
 from portal.database import NAMING_CONVENTION, UTCDateTime
 
 # The schema version sales tools can rely on; bump it (and add a migration) on any change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS = ROOT / "reference_migrations"
 VERSION_TABLE = "reference_schema_version"
 
@@ -48,6 +48,9 @@ advocates = Table(
     Column("available_now", Boolean, nullable=False, index=True),
     Column("unavailable_reason", String(20)),
     Column("paused_until", Date),
+    # Version 2: available_now is the whole contact rule (limits, cool-down, blackouts too),
+    # and this says when the next ask is allowed (NULL: available now, or not within a year).
+    Column("next_available_at", UTCDateTime()),
     Column("published_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

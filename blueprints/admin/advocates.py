@@ -9,8 +9,7 @@ from blueprints.admin import bp
 from blueprints.admin.forms import DirectoryFilterForm
 from portal.database import commit, db
 from portal.models import Advocate, AdvocateStatus, Ask, AuditEvent, QueueItem
-from portal.services import asks as asks_service
-from portal.services import consent, demand, directory, profiles
+from portal.services import availability, consent, demand, directory, profiles
 
 PAGE_SIZE = 25
 
@@ -94,5 +93,5 @@ def advocate_detail(advocate_id: int):
         asks=db.session.scalars(
             select(Ask).where(Ask.advocate_id == advocate.id).order_by(Ask.created_at.desc()).limit(50)
         ).all(),
-        usage=asks_service.usage(advocate),
+        usage=availability.usage(advocate),
     )

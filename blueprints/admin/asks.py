@@ -9,7 +9,7 @@ from blueprints.admin import bp
 from blueprints.admin.forms import AskForm, CompleteAskForm, ProgramSettingsForm
 from portal.database import commit, db, rollback
 from portal.models import ActivityType, Advocate, Ask, AskOutcome, AskStatus, ReferenceRequest
-from portal.services import asks, consent
+from portal.services import asks, availability, consent
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
@@ -28,7 +28,7 @@ def asks_query() -> tuple[str, object]:
 def asks_list():
     status, query = asks_query()
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/asks.html", page=page, status=status, statuses=list(AskStatus), program=asks.settings())
+    return render_template("admin/asks.html", page=page, status=status, statuses=list(AskStatus), program=availability.settings())
 
 
 def _record_or_404(model, name: str):
@@ -89,7 +89,7 @@ def new_ask():
             form=form,
             verdict=verdict,
             reference_request=reference_request,
-            usage=asks.usage(advocate),
+            usage=availability.usage(advocate),
             granted=consent.granted_purposes(advocate),
             wording=consent.current_wording,
         ),
@@ -124,11 +124,11 @@ def ask_detail(ask_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def program_settings():
-    program = asks.settings()
+    program = availability.settings()
     form = ProgramSettingsForm(obj=program)
     if form.validate_on_submit():
         try:
-            asks.update_settings(
+            availability.update_settings(
                 current_user,
                 form.month_limit.data,
                 form.quarter_limit.data,

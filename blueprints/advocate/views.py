@@ -19,7 +19,7 @@ from portal.extensions import htmx
 from portal.forms import PROFILE_HELP
 from portal.models import Advocate, AdvocateStatus, Ask, AskStatus, ConsentPurpose, QueueItem, QueueStatus, Role
 from portal.security import role_required
-from portal.services import asks, consent, nominations, notify, preferences, privacy, profiles, taxonomy
+from portal.services import asks, availability, consent, nominations, notify, preferences, privacy, profiles, taxonomy
 from portal.services.errors import DomainError
 from portal.services.nominations import profile_of
 
@@ -53,7 +53,7 @@ def home():
         granted=consent.granted_purposes(advocate) if advocate else set(),
         notifications=notify.unread(current_user),
         mark_read_form=EmptyForm(),
-        usage=asks.usage(advocate) if advocate is not None and advocate.status is AdvocateStatus.APPROVED else None,
+        usage=availability.usage(advocate) if advocate is not None and advocate.status is AdvocateStatus.APPROVED else None,
         waiting=db.session.scalar(
             select(func.count(Ask.id)).where(Ask.advocate_id == advocate.id, Ask.status == AskStatus.SENT)
         )
@@ -237,7 +237,7 @@ def confirm_job_change(token: str):
 
 
 def _contact_form(advocate, formdata=None):
-    program = asks.settings()
+    program = availability.settings()
     form = ContactPreferencesForm(formdata=formdata, prefix="contact")
     form.load_choices(taxonomy.activity_types(), program.month_limit, program.quarter_limit)
     if formdata is None:
@@ -252,8 +252,8 @@ def _render_preferences(advocate, contact_form=None, email_form=None, blackout_f
         email_form=email_form or NotificationPreferencesForm(data=current_user.email_preferences or {}),
         blackout_form=blackout_form or BlackoutForm(formdata=None, prefix="blackout"),
         blackouts=preferences.blackouts(advocate) if advocate else [],
-        usage=asks.usage(advocate) if advocate else None,
-        program=asks.settings(),
+        usage=availability.usage(advocate) if advocate else None,
+        program=availability.settings(),
         button=EmptyForm(),
         saved=saved,
     )
@@ -355,7 +355,7 @@ def asks_page():
         "advocate/asks.html",
         open_asks=[a for a in my_asks if a.status is AskStatus.SENT],
         other_asks=[a for a in my_asks if a.status is not AskStatus.SENT],
-        usage=asks.usage(advocate) if advocate else None,
+        usage=availability.usage(advocate) if advocate else None,
         form=AnswerAskForm(formdata=None),
     )
 

@@ -15,6 +15,7 @@ from portal.models.advocate import (
     advocate_products,
     advocate_use_cases,
 )
+from portal.models.availability import AdvocateAvailability
 from portal.models.asks import (
     COUNTING_STATUSES,
     Ask,
@@ -140,6 +141,7 @@ __all__ = [
     "ProgramReport",
     "ReportStatus",
     "UnmetDemand",
+    "AdvocateAvailability",
     "HOLDING_STATUSES",
     "ClaimStatus",
     "Reward",

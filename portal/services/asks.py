@@ -6,28 +6,25 @@ are decided one after the other and a last free slot is given only once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select, update
 
 from portal.database import db, utcnow
 from portal.models import (
-    COUNTING_STATUSES,
     ActivityType,
     Advocate,
     Ask,
     AskOutcome,
     AskStatus,
-    Blackout,
     NotificationCategory,
     PointsSource,
-    ProgramSettings,
     Role,
     User,
 )
-from portal.services import audit, consent, points
-from portal.services.contact_rules import Activity, PastAsk, Snapshot, Verdict, evaluate, local_date, next_allowed_date, quarter_of
+from portal.services import audit, availability, points
+from portal.services.contact_rules import Verdict
 from portal.services.errors import DomainError
 from portal.services.notify import notify
 
@@ -38,103 +35,6 @@ class AskRefused(DomainError):
     def __init__(self, verdict: Verdict):
         super().__init__(" ".join(r.message for r in verdict.refusals))
         self.verdict = verdict
-
-
-PROGRAM_DEFAULTS = {"month_limit": 1, "quarter_limit": 3, "light_cooldown_days": 14, "heavy_cooldown_days": 60}
-
-
-def settings() -> ProgramSettings:
-    """The program's contact rules; the defaults (SPEC §4) until an admin saves others.
-    Reading never writes: the row is created when an admin first saves the rules."""
-    return db.session.get(ProgramSettings, 1) or ProgramSettings(id=1, **PROGRAM_DEFAULTS)
-
-
-def effective_limits(advocate: Advocate, program: ProgramSettings) -> tuple[int, int]:
-    """An advocate's own limits, never above the program's."""
-    month = program.month_limit if advocate.month_limit is None else min(advocate.month_limit, program.month_limit)
-    quarter = program.quarter_limit if advocate.quarter_limit is None else min(advocate.quarter_limit, program.quarter_limit)
-    return month, quarter
-
-
-def _window_start(now: datetime, program: ProgramSettings) -> datetime:
-    # Enough history for this quarter (at most 92 days back) and the longest cool-down.
-    return now - timedelta(days=max(100, program.heavy_cooldown_days, program.light_cooldown_days) + 2)
-
-
-def snapshot(advocate: Advocate, now: datetime) -> Snapshot:
-    program = settings()
-    month, quarter = effective_limits(advocate, program)
-    past = db.session.execute(
-        select(Ask.created_at, ActivityType.weight, ActivityType.name)
-        .join(ActivityType, Ask.activity_type_id == ActivityType.id)
-        .where(
-            Ask.advocate_id == advocate.id,
-            Ask.status.in_(COUNTING_STATUSES),
-            Ask.created_at >= _window_start(now, program),
-        )
-    ).all()
-    blackouts = db.session.execute(
-        select(Blackout.starts_on, Blackout.ends_on).where(
-            Blackout.advocate_id == advocate.id, Blackout.ends_on >= (now - timedelta(days=1)).date()
-        )
-    ).all()
-    return Snapshot(
-        name=advocate.user.name,
-        company=advocate.account.name,
-        status=advocate.status,
-        account_at_risk=advocate.account.at_risk,
-        opted_in=frozenset(a.id for a in advocate.activity_types),
-        consents=frozenset(consent.granted_purposes(advocate)),
-        month_limit=month,
-        quarter_limit=quarter,
-        time_zone=advocate.time_zone or "UTC",
-        paused_until=advocate.paused_until,
-        blackouts=tuple((start, end) for start, end in blackouts),
-        asks=tuple(PastAsk(sent, weight, name) for sent, weight, name in past),
-        light_cooldown_days=program.light_cooldown_days,
-        heavy_cooldown_days=program.heavy_cooldown_days,
-    )
-
-
-def as_activity(activity_type: ActivityType) -> Activity:
-    label = consent.current_wording(activity_type.purpose).label if activity_type.purpose else ""
-    return Activity(activity_type.id, activity_type.name, activity_type.weight, activity_type.purpose, label)
-
-
-def check(advocate: Advocate, activity_type: ActivityType, now: datetime | None = None) -> Verdict:
-    return evaluate(snapshot(advocate, now or utcnow()), as_activity(activity_type), now or utcnow())
-
-
-@dataclass
-class Usage:
-    month_used: int
-    month_limit: int
-    quarter_used: int
-    quarter_limit: int
-    next_allowed: date | None
-    paused_until: date | None
-    today: date  # in the advocate's time zone
-
-    @property
-    def available_now(self) -> bool:
-        return self.next_allowed is not None and self.next_allowed <= self.today
-
-
-def usage(advocate: Advocate, now: datetime | None = None) -> Usage:
-    """What an advocate sees: "1 of 2 this month" and the next date a new ask is allowed."""
-    now = now or utcnow()
-    snap = snapshot(advocate, now)
-    today = local_date(now, snap.time_zone)
-    days = [local_date(a.sent_at, snap.time_zone) for a in snap.asks]
-    return Usage(
-        month_used=sum(1 for d in days if (d.year, d.month) == (today.year, today.month)),
-        month_limit=snap.month_limit,
-        quarter_used=sum(1 for d in days if quarter_of(d) == quarter_of(today)),
-        quarter_limit=snap.quarter_limit,
-        next_allowed=next_allowed_date(snap, today),
-        paused_until=advocate.paused_until,
-        today=today,
-    )
 
 
 @dataclass
@@ -173,7 +73,7 @@ def create_ask(
     ).scalar_one_or_none()
     if advocate is None:
         raise DomainError("No such advocate.", field="advocate_id")
-    verdict = check(advocate, activity_type, now)
+    verdict = availability.check(advocate, activity_type, now)
     override_reason = (override_reason or "").strip() or None
     if not verdict.allowed and override_reason is None:
         raise AskRefused(verdict)
@@ -275,25 +175,3 @@ def expire_overdue(today: date | None = None) -> int:
         update(Ask).where(Ask.status == AskStatus.SENT, Ask.due_on < today).values(status=AskStatus.EXPIRED)
     )
     return result.rowcount
-
-
-def update_settings(actor: User, month_limit: int, quarter_limit: int, light_days: int, heavy_days: int) -> ProgramSettings:
-    if actor.role is not Role.ADMIN:
-        raise DomainError("Only admins change the program's contact rules.")
-    if quarter_limit < month_limit:
-        raise DomainError("A quarter has three months: allow at least as many a quarter as a month.", field="quarter_limit")
-    program = db.session.get(ProgramSettings, 1)
-    if program is None:
-        program = ProgramSettings(id=1, **PROGRAM_DEFAULTS)
-        db.session.add(program)
-    before = {
-        "month_limit": program.month_limit,
-        "quarter_limit": program.quarter_limit,
-        "light_cooldown_days": program.light_cooldown_days,
-        "heavy_cooldown_days": program.heavy_cooldown_days,
-    }
-    program.month_limit, program.quarter_limit = month_limit, quarter_limit
-    program.light_cooldown_days, program.heavy_cooldown_days = light_days, heavy_days
-    db.session.flush()
-    audit.record(actor, "settings.contact_rules", program, "Changed the program's contact rules", before=before)
-    return program

@@ -23,7 +23,7 @@ from portal.models import (
     User,
     advocate_products,
 )
-from portal.services import audit, reporting
+from portal.services import audit, availability, reporting
 from portal.services.errors import DomainError
 from portal.services.reporting import Quarter, figure
 
@@ -76,7 +76,7 @@ def search_args(target: CoverageTarget) -> dict:
 def matrix(now: datetime | None = None, targets: list[CoverageTarget] | None = None) -> list[dict]:
     """Every target (or the given ones) with its actual count of advocates available now
     and its gap, biggest gap first. One counting query for all of them: one pass over the
-    approved advocates counting those available now (reporting.Availability, the
+    approved advocates counting those available now (``availability.Counting``, the
     directory's rule), each target a conditional count, each product they name joined once."""
     now = now or utcnow()
     if targets is None:
@@ -84,7 +84,7 @@ def matrix(now: datetime | None = None, targets: list[CoverageTarget] | None = N
     if not targets:
         return []
     countries = _nested_countries() if any(t.region_id for t in targets) else {}
-    availability = reporting.Availability.at(now)
+    counting = availability.Counting(now)
     # Advocates of each product a target names (one row per advocate and product: a key).
     users_of = {
         product_id: select(advocate_products.c.advocate_id)
@@ -94,7 +94,7 @@ def matrix(now: datetime | None = None, targets: list[CoverageTarget] | None = N
     }
     counts = []
     for target in targets:
-        fits = [availability.available()]
+        fits = [counting.available()]
         if target.industry_id:
             fits.append(Advocate.industry_id == target.industry_id)
         if target.region_id:
@@ -102,7 +102,7 @@ def matrix(now: datetime | None = None, targets: list[CoverageTarget] | None = N
         if target.product_id:
             fits.append(users_of[target.product_id].c.advocate_id.is_not(None))
         counts.append(reporting._count_if(and_(*fits)))
-    query = availability.join(select(*counts).select_from(Advocate))
+    query = counting.join(select(*counts).select_from(Advocate))
     for users in users_of.values():
         query = query.outerjoin(users, users.c.advocate_id == Advocate.id)
     query = query.where(Advocate.status == AdvocateStatus.APPROVED)

@@ -5,35 +5,26 @@ ranking that spreads the load fairly."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, true
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.database import db, utcnow
 from portal.models import (
-    COUNTING_STATUSES,
     Account,
-    ActivityType,
-    ActivityWeight,
     Advocate,
     AdvocateStatus,
-    Ask,
-    Blackout,
-    Consent,
-    ConsentPurpose,
     User,
     advocate_activity_types,
     advocate_products,
     advocate_use_cases,
 )
-from portal.services import asks as asks_service
-from portal.services import profiles, taxonomy
+from portal.services import availability, profiles, taxonomy
+from portal.services.availability import USAGE_CHOICES
 
 # Load an advocate's user and account from the search's own join instead of joining again.
 FROM_JOIN = (contains_eager(Advocate.user), contains_eager(Advocate.account))
-RECENT_DAYS = 90  # "recent contacts" for fair ranking and under-use
-USAGE_CHOICES = ("over", "under")
 
 
 @dataclass
@@ -61,109 +52,8 @@ class Filters:
         )
 
 
-def account_not_at_risk():
-    """The advocate's account is not at risk, asked of the advocate itself (a correlated
-    subquery), so the condition holds whether or not the query joins accounts."""
-    return ~select(Account.id).where(
-        Account.id == Advocate.account_id, Account.at_risk.is_(True)
-    ).correlate_except(Account).exists()
-
-
 def _has_all(link_table, column, ids: list[int]):
     return [exists().where(link_table.c.advocate_id == Advocate.id, column == term_id) for term_id in ids]
-
-
-def _counting_asks(since: datetime):
-    return select(func.count(Ask.id)).where(
-        Ask.advocate_id == Advocate.id, Ask.status.in_(COUNTING_STATUSES), Ask.created_at >= since
-    ).scalar_subquery()
-
-
-def _period_starts(now: datetime) -> tuple[datetime, datetime, datetime, datetime]:
-    """Starts of this and last month and quarter (UTC)."""
-    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    last_month = (month - timedelta(days=1)).replace(day=1)
-    quarter = month.replace(month=(month.month - 1) // 3 * 3 + 1)
-    last_quarter = (quarter - timedelta(days=1)).replace(day=1)
-    last_quarter = last_quarter.replace(month=(last_quarter.month - 1) // 3 * 3 + 1)
-    return month, last_month, quarter, last_quarter
-
-
-def _limits():
-    program = asks_service.settings()
-    month_limit = func.coalesce(Advocate.month_limit, program.month_limit)
-    quarter_limit = func.coalesce(Advocate.quarter_limit, program.quarter_limit)
-    # An advocate's own limit never exceeds the program's (min() without LEAST, for SQLite).
-    month_limit = _smaller(month_limit, program.month_limit)
-    quarter_limit = _smaller(quarter_limit, program.quarter_limit)
-    return program, month_limit, quarter_limit
-
-
-def limit_expressions():
-    """(program settings, this advocate's monthly limit, quarterly limit) as SQL
-    expressions, for reports that aggregate over advocates."""
-    return _limits()
-
-
-def _smaller(expression, bound: int):
-    return case((expression < bound, expression), else_=literal(bound))
-
-
-def available_now_condition(activity_type_ids: list[int], now: datetime | None = None):
-    """Approved, account not at risk, opted in and consented (to the chosen activities, or to
-    reference calls when none is chosen), not paused or in a blackout today, with room in
-    this month and quarter and past the cool-down of the last ask. Dates are UTC here; the
-    exact rule in the advocate's time zone is applied again when an ask is made."""
-    now = now or utcnow()
-    today = now.date()
-    program, month_limit, quarter_limit = _limits()
-    month, _last_month, quarter, _last_quarter = _period_starts(now)
-    purposes = select(ActivityType.purpose).where(
-        ActivityType.id.in_(activity_type_ids or [-1]), ActivityType.purpose.is_not(None)
-    )
-    wanted = list(db.session.scalars(purposes)) if activity_type_ids else [ConsentPurpose.REFERENCE_CALLS]
-    consented = [
-        exists().where(Consent.advocate_id == Advocate.id, Consent.purpose == purpose, Consent.granted == true())
-        for purpose in set(wanted)
-    ]
-    in_cooldown = exists().where(
-        Ask.advocate_id == Advocate.id,
-        Ask.status.in_(COUNTING_STATUSES),
-        Ask.activity_type_id == ActivityType.id,
-        or_(
-            and_(ActivityType.weight == ActivityWeight.LIGHT, Ask.created_at > now - timedelta(days=program.light_cooldown_days)),
-            and_(ActivityType.weight == ActivityWeight.HEAVY, Ask.created_at > now - timedelta(days=program.heavy_cooldown_days)),
-        ),
-    )
-    return and_(
-        Advocate.status == AdvocateStatus.APPROVED,
-        account_not_at_risk(),
-        *consented,
-        or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
-        ~exists().where(Blackout.advocate_id == Advocate.id, Blackout.starts_on <= today, Blackout.ends_on >= today),
-        _counting_asks(month) < month_limit,
-        _counting_asks(quarter) < quarter_limit,
-        ~in_cooldown,
-    )
-
-
-def usage_condition(kind: str, now: datetime | None = None):
-    """Over-used: at their monthly limit last month and this month, or at their quarterly
-    limit last quarter and this quarter. Under-used: available now, not asked in 90 days."""
-    now = now or utcnow()
-    _program, month_limit, quarter_limit = _limits()
-    month, last_month, quarter, last_quarter = _period_starts(now)
-    if kind == "over":
-        in_last_month = _counting_asks(last_month) - _counting_asks(month)
-        in_last_quarter = _counting_asks(last_quarter) - _counting_asks(quarter)
-        return and_(
-            Advocate.status == AdvocateStatus.APPROVED,
-            or_(
-                and_(_counting_asks(month) >= month_limit, in_last_month >= month_limit),
-                and_(_counting_asks(quarter) >= quarter_limit, in_last_quarter >= quarter_limit),
-            ),
-        )
-    return and_(available_now_condition([], now), _counting_asks(now - timedelta(days=RECENT_DAYS)) == 0)
 
 
 def _conditions(filters: Filters, now: datetime) -> list:
@@ -184,9 +74,9 @@ def _conditions(filters: Filters, now: datetime) -> list:
     if filters.stale:
         conditions += [Advocate.status == AdvocateStatus.APPROVED, profiles.stale_condition()]
     if filters.available_now:
-        conditions.append(available_now_condition(filters.activity_type_ids, now))
+        conditions.append(availability.available_now_condition(filters.activity_type_ids, now))
     if filters.usage in USAGE_CHOICES:
-        conditions.append(usage_condition(filters.usage, now))
+        conditions.append(availability.usage_condition(filters.usage, now))
     if filters.search_text:
         like = f"%{filters.search_text.lower()}%"
         conditions.append(
@@ -205,19 +95,7 @@ def search(filters: Filters, now: datetime | None = None) -> Select:
 def _listed(filters: Filters, conditions: list, now: datetime) -> Select:
     query = select(Advocate).join(Advocate.user).join(Advocate.account).where(*conditions)
     if filters.available_now or filters.activity_type_ids or filters.usage:
-        # Spread the load: fewest recent contacts first, then whoever waited longest.
-        last_asked = (
-            select(func.max(Ask.created_at))
-            .where(Ask.advocate_id == Advocate.id, Ask.status.in_(COUNTING_STATUSES))
-            .scalar_subquery()
-        )
-        return query.order_by(
-            _counting_asks(now - timedelta(days=RECENT_DAYS)),
-            last_asked.is_not(None),
-            last_asked,
-            User.name,
-            Advocate.id,
-        )
+        query = availability.ranked(query)  # spread the load
     return query.order_by(User.name, Advocate.id)
 
 

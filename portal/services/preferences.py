@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.database import db, utcnow
 from portal.models import ActivityType, Advocate, Blackout, Channel, User
-from portal.services import asks
+from portal.services import availability
 from portal.services.contact_rules import local_date
 from portal.services.errors import DomainError
 
@@ -51,7 +51,7 @@ def preferences_of(advocate: Advocate) -> ContactPreferences:
 def update(actor: User, advocate: Advocate, prefs: ContactPreferences) -> None:
     """Validate and save; every problem names the field it belongs to."""
     _own(actor, advocate)
-    program = asks.settings()
+    program = availability.settings()
     if prefs.month_limit is not None:
         if prefs.month_limit < 0:
             raise DomainError("Enter 0 or more.", field="month_limit")

@@ -33,7 +33,7 @@ from datetime import timedelta
 from itertools import chain
 
 from flask import current_app
-from sqlalchemy import and_, event, func, insert, inspect, or_, select, true, update
+from sqlalchemy import and_, event, func, insert, inspect, select, true, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -45,6 +45,7 @@ from portal.database import after_commit, commit, db, rollback, utcnow
 from portal.models import (
     Account,
     Advocate,
+    AdvocateAvailability,
     AdvocateStatus,
     ApiToken,
     CheckStatus,
@@ -59,7 +60,7 @@ from portal.models import (
     RegionCountry,
     User,
 )
-from portal.services import audit, directory, outbox
+from portal.services import audit, availability, outbox
 from portal.services.contact_rules import local_date
 from portal.services.errors import DomainError
 from portal.services.taxonomy import country_names
@@ -80,6 +81,9 @@ ADVOCATE_FIELDS = (
     "status", "account_id", "user_id", "job_title", "industry_id", "country", "languages", "story",
     "paused_until", "products", "use_cases", "activity_types",
 )
+# A published row's availability changes with these (``askable`` flips when the periodic job
+# moves the state past an edge of its window).
+AVAILABILITY_FIELDS = ("askable", "askable_from", "askable_until", "reasons")
 _ADVOCATES, _USERS, _ACCOUNTS = "publish_advocates", "publish_users", "publish_accounts"
 
 
@@ -101,6 +105,8 @@ def _notice_changes(session: Session, _context) -> None:
             session.info.setdefault(_USERS, set()).add(obj.id)
         elif isinstance(obj, Account) and obj not in session.new and _changed(obj, ("name", "at_risk")):
             session.info.setdefault(_ACCOUNTS, set()).add(obj.id)
+        elif isinstance(obj, AdvocateAvailability) and (obj in session.new or _changed(obj, AVAILABILITY_FIELDS)):
+            advocates.add(obj.advocate_id)
 
 
 @event.listens_for(Session, "before_commit")
@@ -177,13 +183,18 @@ def _granted(advocate_ids: list[int]) -> dict[int, set[ConsentPurpose]]:
     return granted
 
 
-def compute_row(advocate: Advocate | None, purposes: set[ConsentPurpose], regions: _Regions) -> dict | None:
-    """The row sales may see, or None when the advocate must not be listed at all."""
+def compute_row(
+    advocate: Advocate | None, purposes: set[ConsentPurpose], regions: _Regions, state: AdvocateAvailability | None, now
+) -> dict | None:
+    """The row sales may see, or None when the advocate must not be listed at all. Its
+    availability is the team's: ``availability``'s state (the rule itself), as of ``now``."""
     if advocate is None or advocate.status is not AdvocateStatus.APPROVED or LISTING_PURPOSE not in purposes:
         return None
-    today = local_date(utcnow(), advocate.time_zone or "UTC")
+    next_at = availability.next_allowed_at(state, now)
+    available = next_at is not None and next_at <= now
+    reasons = list(state.reasons) if state is not None and not available else []
+    today = local_date(now, advocate.time_zone or "UTC")
     paused = advocate.paused_until is not None and advocate.paused_until > today
-    reason = "account_at_risk" if advocate.account.at_risk else "paused" if paused else None
     return {
         "advocate_id": advocate.id,
         "name": advocate.user.name,
@@ -203,9 +214,10 @@ def compute_row(advocate: Advocate | None, purposes: set[ConsentPurpose], region
         "languages": list(advocate.languages or []),
         "story": (advocate.story or None) if STORY_PURPOSE in purposes else None,
         "consented_purposes": sorted(p.value for p in purposes if p is not ConsentPurpose.PROGRAM_EMAILS),
-        "available_now": reason is None,
-        "unavailable_reason": reason,
+        "available_now": available,
+        "unavailable_reason": None if available else (reasons[0] if reasons else "unavailable"),
         "paused_until": advocate.paused_until if paused else None,
+        "next_available_at": None if available else next_at,
     }
 
 
@@ -225,10 +237,16 @@ def _load(advocate_ids: list[int]) -> dict[int, Advocate]:
 
 
 def rows_for(advocate_ids: list[int]) -> dict[int, dict | None]:
+    availability.sync()
+    now = utcnow()
     advocates = _load(advocate_ids)
     granted = _granted(advocate_ids)
+    states = {
+        s.advocate_id: s
+        for s in db.session.scalars(select(AdvocateAvailability).where(AdvocateAvailability.advocate_id.in_(advocate_ids)))
+    }
     regions = _Regions()
-    return {i: compute_row(advocates.get(i), granted.get(i, set()), regions) for i in advocate_ids}
+    return {i: compute_row(advocates.get(i), granted.get(i, set()), regions, states.get(i), now) for i in advocate_ids}
 
 
 # --- delivering an event to the reference database --------------------------------------------
@@ -364,11 +382,8 @@ def published_condition(available: bool | None = None):
         ).exists(),
     )
     if available is not None:
-        today = utcnow().date()
-        free = and_(
-            directory.account_not_at_risk(),
-            or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
-        )
+        # Listing already needs the consent to reference calls: askable is the whole rule.
+        free = availability.askable_condition(utcnow())
         condition = and_(condition, free if available else ~free)
     return condition
 

@@ -17,26 +17,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import String, and_, case, cast, func, literal, select
 
 from portal.database import db, utcnow
 from portal.models import (
     COUNTING_STATUSES,
-    Account,
-    ActivityType,
-    ActivityWeight,
     Advocate,
+    AdvocateAvailability,
     AdvocateStatus,
     Ask,
     AskOutcome,
     AskStatus,
-    Blackout,
-    Consent,
-    ConsentPurpose,
     PointsEntry,
     PointsSource,
 )
-from portal.services import directory
+from portal.services import availability
 
 
 @dataclass(frozen=True)
@@ -199,108 +194,12 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
     return {"steps": steps}
 
 
-def _usage_now(now: datetime, program):
-    """Each advocate's counting asks in the windows the directory's over- and under-use and
-    "available now" rules look at, from one grouped pass over the recent asks (the rules
-    themselves are ``directory.usage_condition``; this is the same arithmetic, per advocate
-    in one go instead of a correlated count per window per advocate)."""
-    month, last_month, quarter, last_quarter = directory._period_starts(now)
-    recent = now - timedelta(days=directory.RECENT_DAYS)
-    light_since = now - timedelta(days=program.light_cooldown_days)
-    heavy_since = now - timedelta(days=program.heavy_cooldown_days)
-    cooling = or_(
-        and_(ActivityType.weight == ActivityWeight.LIGHT, Ask.created_at > light_since),
-        and_(ActivityType.weight == ActivityWeight.HEAVY, Ask.created_at > heavy_since),
-    )
-    # Every window below starts at or after this; the windows are open-ended, as there.
-    since = min(last_month, last_quarter, recent, light_since, heavy_since)
-    counting = Ask.status.in_(COUNTING_STATUSES)
-
-    def in_window(condition):
-        return _count_if(and_(counting, condition))
-
-    return (
-        select(
-            Ask.advocate_id.label("advocate_id"),
-            in_window(Ask.created_at >= month).label("month"),
-            in_window(Ask.created_at >= last_month).label("since_last_month"),
-            in_window(Ask.created_at >= quarter).label("quarter"),
-            in_window(Ask.created_at >= last_quarter).label("since_last_quarter"),
-            in_window(Ask.created_at >= recent).label("recent"),
-            in_window(cooling).label("cooling"),
-        )
-        .join(ActivityType, ActivityType.id == Ask.activity_type_id)
-        # The recent asks by their date (an index), whatever their state.
-        .where(Ask.created_at >= since)
-        .group_by(Ask.advocate_id)
-        .subquery("usage")
-    )
-
-
-@dataclass(frozen=True)
-class Availability:
-    """The parts of "available now" (``directory.available_now_condition`` with no activity
-    chosen) for one pass over advocates: each advocate's recent asks grouped once, their
-    consent to reference calls and today's blackouts, each joined once. The rule is a
-    condition to count with (``_count_if``), not to filter on: filtered, its estimate is
-    so small that the planner probes every other join once per advocate."""
-
-    now: datetime
-    usage: object
-    consent: object
-    blacked_out: object
-    month_limit: object
-    quarter_limit: object
-
-    @classmethod
-    def at(cls, now: datetime) -> Availability:
-        today = now.date()
-        program, month_limit, quarter_limit = directory.limit_expressions()
-        # One consent row per advocate and purpose (a unique constraint): the join adds no rows.
-        consent = (
-            select(Consent.advocate_id)
-            .where(Consent.purpose == ConsentPurpose.REFERENCE_CALLS, Consent.granted == true())
-            .subquery("consent")
-        )
-        blacked_out = (
-            select(Blackout.advocate_id).where(Blackout.starts_on <= today, Blackout.ends_on >= today).distinct()
-            .subquery("blacked_out")
-        )
-        return cls(now, _usage_now(now, program), consent, blacked_out, month_limit, quarter_limit)
-
-    def used(self, window: str):
-        return func.coalesce(self.usage.c[window], 0)
-
-    def join(self, query):
-        """``query`` (from advocates) with their account, usage, consent and blackouts."""
-        return (
-            query.join(Account, Advocate.account_id == Account.id)
-            .outerjoin(self.usage, self.usage.c.advocate_id == Advocate.id)
-            .outerjoin(self.consent, self.consent.c.advocate_id == Advocate.id)
-            .outerjoin(self.blacked_out, self.blacked_out.c.advocate_id == Advocate.id)
-        )
-
-    def available(self):
-        today = self.now.date()
-        return and_(
-            Advocate.status == AdvocateStatus.APPROVED,
-            Account.at_risk.is_(False),
-            self.consent.c.advocate_id.is_not(None),
-            or_(Advocate.paused_until.is_(None), Advocate.paused_until <= today),
-            self.blacked_out.c.advocate_id.is_(None),
-            self.used("month") < self.month_limit,
-            self.used("quarter") < self.quarter_limit,
-            self.used("cooling") == 0,
-        )
-
-
 @figure("activity")
 def active_advocates(quarter: Quarter, now: datetime) -> dict:
     """Approved advocates (now), and those who accepted or completed an ask sent in the
-    quarter; over- and under-used advocates now (the directory's own definitions:
-    ``directory.usage_condition``, counted here in one pass over approved advocates)."""
-    availability = Availability.at(now)
-    month_limit, quarter_limit, used = availability.month_limit, availability.quarter_limit, availability.used
+    quarter; over- and under-used advocates now (``availability``'s definitions, counted in
+    one pass over approved advocates)."""
+    counting = availability.Counting(now)
     took_part = (
         select(Ask.advocate_id)
         .where(quarter.contains(Ask.created_at))
@@ -308,18 +207,13 @@ def active_advocates(quarter: Quarter, now: datetime) -> dict:
         .having(_count_if(Ask.status.in_([AskStatus.ACCEPTED, AskStatus.COMPLETED])) > 0)
         .subquery("took_part")
     )
-    over = or_(
-        and_(used("month") >= month_limit, used("since_last_month") - used("month") >= month_limit),
-        and_(used("quarter") >= quarter_limit, used("since_last_quarter") - used("quarter") >= quarter_limit),
-    )
-    under = and_(availability.available(), used("recent") == 0)
     row = db.session.execute(
-        availability.join(
+        counting.join(
             select(
                 func.count(Advocate.id),
                 _count_if(took_part.c.advocate_id.is_not(None)),
-                _count_if(over),
-                _count_if(under),
+                _count_if(counting.over_used()),
+                _count_if(counting.under_used()),
             ).select_from(Advocate)
         )
         .outerjoin(took_part, took_part.c.advocate_id == Advocate.id)
@@ -339,7 +233,7 @@ def asks_and_utilization(quarter: Quarter, now: datetime) -> dict:
             select(Ask.status, func.count(Ask.id)).where(quarter.contains(Ask.created_at)).group_by(Ask.status)
         ).all()
     )
-    _program, _month_limit, quarter_limit = directory.limit_expressions()
+    quarter_limit = func.coalesce(AdvocateAvailability.quarter_limit, 0)
     # Each advocate's counting asks in the quarter, grouped once and joined (not a count per
     # approved advocate).
     counted = (
@@ -352,6 +246,7 @@ def asks_and_utilization(quarter: Quarter, now: datetime) -> dict:
         select(func.coalesce(counted.c.used, 0).label("used"), quarter_limit.label("quota"))
         .select_from(Advocate)
         .outerjoin(counted, counted.c.advocate_id == Advocate.id)
+        .outerjoin(AdvocateAvailability, AdvocateAvailability.advocate_id == Advocate.id)
         .where(Advocate.status == AdvocateStatus.APPROVED)
         .subquery()
     )

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.database import db, utcnow
-from portal.models import ActivityType, Advocate, Ask, AskOutcome, AskStatus, AuditEvent, ConsentPurpose
-from portal.services import asks, consent, preferences, taxonomy
+from portal.models import ActivityType, Advocate, AdvocateAvailability, Ask, AskOutcome, AskStatus, AuditEvent, ConsentPurpose
+from portal.services import asks, availability, consent, preferences, taxonomy
 from portal.services.errors import DomainError
 from tests.conftest import ON_POSTGRES
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory, UserFactory
@@ -40,7 +40,7 @@ class TestCreate:
         ask = asks.create_ask(AdminFactory(), ready.id, call, context(deal_size=250000))
         assert ask.status is AskStatus.SENT and ask.override_reason is None
         assert emails_to(ready.user.email)[-1].subject == "New request: Reference call for Prospect Inc"
-        assert asks.usage(ready).month_used == 1
+        assert availability.usage(ready).month_used == 1
 
     def test_refused_with_the_reason_and_next_date(self, db, ready, call):
         admin = AdminFactory()
@@ -122,7 +122,7 @@ class TestLifecycle:
         asks.respond(ready.user, first, False)
         second = asks.create_ask(admin, ready.id, call, context())
         asks.withdraw(admin, second)
-        assert asks.usage(ready).month_used == 0
+        assert availability.usage(ready).month_used == 0
         asks.create_ask(admin, ready.id, call, context())  # the slot is free again
 
     def test_unanswered_asks_expire_and_still_count(self, db, ready, call):
@@ -130,7 +130,7 @@ class TestLifecycle:
         assert asks.expire_overdue(ask.due_on + timedelta(days=1)) == 1
         db.session.refresh(ask)
         assert ask.status is AskStatus.EXPIRED
-        assert asks.usage(ready).month_used == 1
+        assert availability.usage(ready).month_used == 1
 
 
 class TestPreferences:
@@ -142,7 +142,7 @@ class TestPreferences:
 
     def test_an_advocate_can_lower_but_not_raise_the_limits(self, db, ready):
         preferences.update(ready.user, ready, self.prefs(ready, month_limit=0, quarter_limit=2))
-        assert asks.effective_limits(ready, asks.settings()) == (0, 2)
+        assert availability.effective_limits(ready, availability.settings()) == (0, 2)
         with pytest.raises(DomainError) as error:
             preferences.update(ready.user, ready, self.prefs(ready, month_limit=5))
         assert error.value.field == "month_limit"
@@ -167,7 +167,7 @@ class TestPreferences:
             preferences.add_blackout(ready.user, ready, today + timedelta(days=5), today)
         assert error.value.field == "ends_on"
         preferences.add_blackout(ready.user, ready, today, today + timedelta(days=3))
-        verdict = asks.check(ready, call)
+        verdict = availability.check(ready, call)
         assert verdict.codes == {"blackout"} and verdict.next_allowed == today + timedelta(days=4)
 
     def test_nobody_else_changes_them(self, db, ready):
@@ -211,6 +211,10 @@ def test_asks_at_once_for_the_last_slot_exactly_one_succeeds(app, committed_db):
         t.join()
     assert sorted(outcomes) == ["refused"] * 7 + ["sent"]
     assert db.session.scalar(select(func.count()).select_from(Ask).where(Ask.advocate_id == ids[0])) == 1
+    # The maintained state, written in each ask's transaction, counts that one ask.
+    state = db.session.get(AdvocateAvailability, ids[0], populate_existing=True)
+    assert (state.month_used, state.quarter_used, state.askable) == (1, 1, False)
+    assert availability.differences() == []
 
 
 class TestMatching:

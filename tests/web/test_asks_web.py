@@ -25,7 +25,7 @@ from portal.models import (
     RequestStatus,
     Term,
 )
-from portal.services import asks as asks_service
+from portal.services import availability
 from tests.web import test_intake_csrf as intake_csrf
 from tests.web.asks import (
     activity,
@@ -531,7 +531,7 @@ def at_monthly_limit(world):
 
 def test_the_rules_refuse_an_ask_with_every_reason_and_the_next_date(client, world, login_as):
     owner = at_monthly_limit(world)
-    verdict = asks_service.check(owner, activity())
+    verdict = availability.check(owner, activity())
     login_as(world.world.admin)
     before = snapshot()
 

@@ -23,7 +23,7 @@ from portal.models import (
     OutboxMessage,
     ReferenceCheck,
 )
-from portal.services import asks, publishing
+from portal.services import availability, publishing
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory, TermFactory, UserFactory
 from tests.publishing import listed_advocate, published, reference_db  # noqa: F401
 from tests.web.intake import flashes, queries_to_render
@@ -269,12 +269,12 @@ def test_an_account_at_risk_pauses_asks_and_is_listed_unavailable_until_it_recov
     call = ActivityType(key="call_h", name="Reference call", purpose=ConsentPurpose.REFERENCE_CALLS)
     db.session.add(call)
     db.session.flush()
-    assert "account_at_risk" in asks.check(db.session.get(Advocate, advocate.id), call).codes
+    assert "account_at_risk" in availability.check(db.session.get(Advocate, advocate.id), call).codes
 
     response = client.post(f"/api/v1/accounts/{account_id}/health", json={"status": "healthy"}, headers=bearer(plain))
     assert response.json["status"] == "healthy"
     assert published(advocate.id)["available_now"] is True
-    assert "account_at_risk" not in asks.check(db.session.get(Advocate, advocate.id), call).codes
+    assert "account_at_risk" not in availability.check(db.session.get(Advocate, advocate.id), call).codes
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "account.health")) is not None
 
 
