@@ -135,7 +135,17 @@ def spec() -> dict:
                          "schema": {"type": "string", "enum": ["true", "false"]}},
                         {"name": "q", "in": "query", "required": False, "description": "Name or company contains",
                          "schema": {"type": "string", "maxLength": 100}},
-                        {"name": "page", "in": "query", "required": False,
+                        {"name": "cursor", "in": "query", "required": False,
+                         "description": "Where the next page starts: follow the `next` link, which carries it. "
+                         "Pages are in advocate_id order and cost the same at any depth.",
+                         "schema": {"type": "string", "maxLength": 200}},
+                        {"name": "total", "in": "query", "required": False,
+                         "description": "false: do not count the matches (the first page counts them once; "
+                         "later pages repeat that count).",
+                         "schema": {"type": "string", "enum": ["true", "false"], "default": "true"}},
+                        {"name": "page", "in": "query", "required": False, "deprecated": True,
+                         "description": "Numbered pages (v1's first paging; each page counts again and costs more "
+                         "the deeper it is). Use the next link's cursor instead.",
                          "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
                         {"name": "per_page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
@@ -148,7 +158,8 @@ def spec() -> dict:
                                 "items": {"type": "array", "items": _ADVOCATE},
                                 "page": {"type": "integer"},
                                 "per_page": {"type": "integer"},
-                                "total": {"type": "integer"},
+                                "total": {"type": "integer", "nullable": True,
+                                          "description": "Matches in all pages; null with total=false."},
                                 "next": {"type": "string", "nullable": True},
                                 "schema_version": {"type": "integer"},
                             },

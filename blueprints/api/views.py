@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 from functools import wraps
 
 from flask import g, jsonify, request, url_for
@@ -123,8 +126,15 @@ def advocates():
     text = request.args.get("q", "")
     if len(text) > 100:
         errors["q"] = "Use at most 100 characters."
+    legacy = "page" in request.args  # v1's numbered pages, kept for existing clients
     page_number = _int_arg("page", 1, 1, 100000, errors)
     per_page = _int_arg("per_page", 25, 1, MAX_PER_PAGE, errors)
+    with_total = request.args.get("total", "true")
+    if with_total not in ("true", "false"):
+        errors["total"] = "Send true or false."
+    position = _cursor(request.args.get("cursor"), errors) if "cursor" in request.args else None
+    if position is not None and legacy:
+        errors["cursor"] = "Send either cursor or page, not both."
     if errors:
         return _problem(422, "Invalid filter", "Some filters are not valid.", errors)
 
@@ -133,8 +143,22 @@ def advocates():
         use_case_ids=ids["use_case"], activity_type_ids=ids["activity_type"], text=text,
     )
     published = publishing.published_condition(available={"": None, "true": True, "false": False}[available])
-    page = directory.paginate(filters, published, page=page_number, per_page=per_page)
-    page_ids = [a.id for a in page.items]
+    if legacy:
+        page = directory.paginate(filters, published, page=page_number, per_page=per_page)
+        page_ids, total, number = [a.id for a in page.items], page.total, page.page
+        following = {"page": str(page.page + 1)} if page.has_next else None
+    else:
+        # Keyset pages in id order: the cost of a page does not grow with its depth, and rows
+        # that change while a client pages neither repeat nor go missing. The total is counted
+        # once, for the first page, and carried in the cursor.
+        after, number, total = position or (0, 1, None)
+        if position is None and with_total == "true":
+            total = directory.count(filters, published)
+        page_ids = directory.ids_after(filters, published, after=after, limit=per_page + 1)
+        following = None
+        if len(page_ids) > per_page:
+            page_ids = page_ids[:per_page]
+            following = {"cursor": _encode_cursor(page_ids[-1], number + 1, total)}
     try:
         with reference.engine().connect() as conn:
             table = reference.advocates
@@ -143,9 +167,27 @@ def advocates():
         return _problem(503, "Reference database unavailable", "Try again in a few minutes.")
     items = [publishing.json_row(rows[i]) for i in page_ids if i in rows]
     next_url = None
-    if page.has_next:
-        args = request.args.to_dict(flat=False)
-        args["page"] = [str(page.page + 1)]
-        next_url = url_for("api.advocates", _external=False, **args)
-    return jsonify(items=items, page=page.page, per_page=page.per_page, total=page.total, next=next_url,
+    if following:
+        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "cursor")}
+        next_url = url_for("api.advocates", _external=False, **args, **following)
+    return jsonify(items=items, page=number, per_page=per_page, total=total, next=next_url,
                    schema_version=reference.SCHEMA_VERSION)
+
+
+def _encode_cursor(after: int, page: int, total: int | None) -> str:
+    raw = json.dumps([after, page, total], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor(text: str | None, errors: dict) -> tuple[int, int, int | None] | None:
+    """(the last id of the previous page, this page's number, the total) from a ``next``
+    link's cursor; anything else is a field error, never a 500."""
+    try:
+        after, page, total = json.loads(base64.urlsafe_b64decode((text or "") + "=" * (-len(text or "") % 4)))
+        if all(type(v) is int for v in (after, page)) and (total is None or type(total) is int) \
+                and 0 <= after <= MAX_ID and 1 <= page <= 10**7 and (total is None or total >= 0):
+            return after, page, total
+    except (ValueError, TypeError):
+        pass
+    errors["cursor"] = "Send the cursor from a next link unchanged."
+    return None

@@ -99,16 +99,33 @@ def _listed(filters: Filters, conditions: list, now: datetime) -> Select:
     return query.order_by(User.name, Advocate.id)
 
 
+def _counted(filters: Filters, conditions: list):
+    # Users and accounts are joined only for the text search: counting a large program does
+    # not also join every user and account.
+    counted = select(func.count()).select_from(Advocate)
+    if filters.search_text:
+        counted = counted.join(Advocate.user).join(Advocate.account)
+    return counted.where(*conditions)
+
+
+def count(filters: Filters, *where, now: datetime | None = None) -> int:
+    return db.session.scalar(_counted(filters, [*_conditions(filters, now or utcnow()), *where]))
+
+
+def ids_after(filters: Filters, *where, after: int, limit: int, now: datetime | None = None) -> list[int]:
+    """The ids of advocates matching ``filters`` (narrowed by ``where``) after ``after``, in id
+    order: keyset pages that cost the same at any depth."""
+    query = select(Advocate.id).where(*_conditions(filters, now or utcnow()), *where, Advocate.id > after)
+    if filters.search_text:
+        query = query.join(Advocate.user).join(Advocate.account)
+    return list(db.session.scalars(query.order_by(Advocate.id).limit(limit)))
+
+
 def paginate(filters: Filters, *where, page: int | None = None, per_page: int, options=(), now: datetime | None = None):
-    """One page of :func:`search` (narrowed by ``where``) and the matching total. The total
-    joins users and accounts only for the text search, so counting a large program does not
-    also join every user and account."""
+    """One page of :func:`search` (narrowed by ``where``) and the matching total."""
     now = now or utcnow()
     conditions = [*_conditions(filters, now), *where]
     query = _listed(filters, conditions, now).options(*FROM_JOIN, *options)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    counted = select(func.count()).select_from(Advocate)
-    if filters.search_text:
-        counted = counted.join(Advocate.user).join(Advocate.account)
-    result.total = db.session.scalar(counted.where(*conditions))
+    result.total = db.session.scalar(_counted(filters, conditions))
     return result

@@ -328,6 +328,76 @@ def test_the_api_lists_published_rows_only_with_filters_and_pages(client, db, re
     assert busy["total"] == 2 and {i["advocate_id"] for i in busy["items"]} == {listed[0].id, other.id}
 
 
+def test_cursor_pages_walk_every_row_once_and_carry_the_first_count(client, db, reference_db):
+    plain = api_token()
+    listed = [listed_advocate() for _ in range(7)]
+    commit()
+    first = client.get("/api/v1/advocates?per_page=3", headers=bearer(plain)).json
+    pages, seen = [first], [i["advocate_id"] for i in first["items"]]
+    while pages[-1]["next"]:
+        assert "cursor=" in pages[-1]["next"] and "&page=" not in pages[-1]["next"]
+        pages.append(client.get(pages[-1]["next"], headers=bearer(plain)).json)
+        seen += [i["advocate_id"] for i in pages[-1]["items"]]
+    assert seen == sorted(a.id for a in listed)  # every row once, in id order
+    assert [p["page"] for p in pages] == [1, 2, 3] and {p["total"] for p in pages} == {7}
+    assert client.get("/api/v1/advocates?per_page=3&total=false", headers=bearer(plain)).json["total"] is None
+    # Numbered pages still work for v1 clients that send page=.
+    legacy = client.get("/api/v1/advocates?per_page=3&page=2", headers=bearer(plain)).json
+    assert legacy["total"] == 7 and len(legacy["items"]) == 3 and "page=3" in legacy["next"]
+
+
+@pytest.mark.parametrize("query", ["cursor=nonsense", "cursor=WzEsMiwiYSJd", "cursor=" + "A" * 300, "cursor=W10&page=2"])
+def test_a_bad_cursor_is_a_field_error(client, db, reference_db, query):
+    plain = api_token()
+    response = client.get(f"/api/v1/advocates?{query}", headers=bearer(plain))
+    assert response.status_code == 422 and "cursor" in response.json["error"]["fields"]
+
+
+def test_a_deep_cursor_page_sends_the_same_statements_as_the_second(client, db, reference_db):
+    from tests.web.intake import statements
+
+    plain = api_token()
+    for _ in range(12):
+        listed_advocate()
+    commit()
+    links = [client.get("/api/v1/advocates?per_page=2", headers=bearer(plain)).json["next"]]
+    while True:
+        following = client.get(links[-1], headers=bearer(plain)).json["next"]
+        if not following:
+            break
+        links.append(following)
+    db.session.expunge_all()
+    with statements() as second:
+        client.get(links[0], headers=bearer(plain))
+    with statements() as deep:
+        client.get(links[-1], headers=bearer(plain))
+    assert len(deep) == len(second) and not any("count(" in s.lower() for s in deep)
+
+
+def test_sellers_see_the_teams_answer_limits_included(client, db, taxonomies, reference_db):
+    """An advocate at their monthly limit is unavailable in the API and the reference
+    database, with the next date, exactly as the directory and the ask rule say."""
+    from portal.services import asks, directory
+
+    plain = api_token()
+    busy, free = listed_advocate(), listed_advocate()
+    call = db.session.scalar(select(ActivityType).where(ActivityType.key == "reference_call"))
+    busy.activity_types = [call]
+    commit()
+    asks.create_ask(AdminFactory(), busy.id, call, asks.AskContext("Prospect", utcnow().date() + timedelta(days=5)))
+    commit()
+    verdict = availability.check(busy, call)
+    assert not verdict.allowed and "month_limit" in verdict.codes
+    rows = {i["advocate_id"]: i for i in client.get("/api/v1/advocates", headers=bearer(plain)).json["items"]}
+    assert rows[busy.id]["available_now"] is False and rows[busy.id]["unavailable_reason"] == "month_limit"
+    assert rows[busy.id]["next_available_at"][:10] >= verdict.next_allowed.isoformat()
+    assert rows[free.id]["available_now"] is True and rows[free.id]["next_available_at"] is None
+    assert published(busy.id)["available_now"] is False
+    in_directory = {a.id for a in db.session.scalars(directory.search(directory.Filters(available_now=True)))}
+    via_api = {i["advocate_id"] for i in client.get("/api/v1/advocates?available_now=true", headers=bearer(plain)).json["items"]}
+    assert free.id in in_directory and busy.id not in in_directory and via_api == in_directory & {busy.id, free.id}
+
+
 def test_unknown_filters_are_refused_with_the_reason(client, db, reference_db):
     plain = api_token()
     response = client.get("/api/v1/advocates?product=Nope&per_page=500&available_now=maybe", headers=bearer(plain))
