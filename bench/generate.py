@@ -337,6 +337,23 @@ class Generator:
                                     created_by_id=self.admin_id)])
 
 
+def fill_availability(app) -> tuple[int, float]:
+    """Each advocate's availability state, as ``flask --app wsgi availability rebuild`` (or the
+    periodic job, for advocates without one) builds it: the rows went in without the ORM, so
+    no session hook saw them. Returns rows and seconds."""
+    from portal.database import commit
+    from portal.services import availability
+
+    with app.app_context():
+        started = time.monotonic()
+        built = 0
+        while done := availability.refresh_due():
+            built += done
+            commit()
+        analyze()
+        return built, time.monotonic() - started
+
+
 def publish(app) -> tuple[int, float]:
     """Build the reference database from scratch: its migrations, then a full rebuild of the
     published set (what `flask --app wsgi reference rebuild` does). Returns rows and seconds."""
@@ -378,10 +395,12 @@ def main(argv=None) -> int:
         counts = Generator(args.advocates, args.seed).run()
         analyze()
     elapsed = time.monotonic() - started
+    state_rows, state_seconds = fill_availability(app)
     total = sum(counts.values())
     print(f"generated {args.advocates} advocates, {total} rows in {elapsed:.0f} s")
     for table, count in sorted(counts.items()):
         print(f"  {table:28} {count:>10}")
+    print(f"built {state_rows} availability states in {state_seconds:.1f} s")
     published, seconds = publish(app)
     print(f"published {published} advocates to the reference database ({reference_url}) in {seconds:.1f} s")
     return 0

@@ -178,7 +178,22 @@ class Portal:
         ).all()
         reward = db.session.scalar(select(Reward.id).where(Reward.name == "Thank-you e-card"))
         return {"product": product, "industry": industry, "region": region, "call": call, "approved": approved,
-                "claimers": claimers, "reward": reward}
+                "claimers": claimers, "reward": reward, "page_50": self._page_50_cursor()}
+
+    @staticmethod
+    def _page_50_cursor() -> str:
+        """The cursor the API's next link carries to page 50 of 20 (the 980th published id)."""
+        from sqlalchemy import func, select
+
+        from blueprints.api.views import encode_cursor
+        from portal.database import db
+        from portal.models import Advocate
+        from portal.services import publishing
+
+        published = select(Advocate.id).where(publishing.published_condition())
+        after = db.session.scalar(published.order_by(Advocate.id).offset(49 * 20 - 1).limit(1)) or 0
+        total = db.session.scalar(select(func.count()).select_from(published.subquery()))
+        return encode_cursor(after, 50, total)
 
     def has_route(self, path: str) -> bool:
         adapter = self.app.url_map.bind("localhost")
@@ -228,7 +243,11 @@ def pages(ids: dict) -> list[Page]:
         Page("/preferences", "/preferences", "advocate"),
         Page("/rewards", "/rewards", "advocate"),
         Page("/admin", "/admin", "admin"),
+        Page("/admin/advocates", "/admin/advocates", "admin"),
         Page("/admin/advocates (3 filters)", directory, "admin"),
+        Page("/admin/advocates (available now)", "/admin/advocates?available=y", "admin"),
+        Page("/admin/advocates (over-used)", "/admin/advocates?usage=over", "admin"),
+        Page("/admin/advocates (under-used)", "/admin/advocates?usage=under", "admin"),
         Page("/admin/queue", "/admin/queue", "admin"),
         Page(
             "POST /rewards/<id>/claim",
@@ -239,6 +258,8 @@ def pages(ids: dict) -> list[Page]:
             as_advocates=300,
         ),
         Page("GET /api/v1/advocates", "/api/v1/advocates?per_page=20", None,
+             headers={"Authorization": f"Bearer {BENCH_API_TOKEN}"}),
+        Page("GET /api/v1/advocates (page 50)", f"/api/v1/advocates?per_page=20&cursor={ids['page_50']}", None,
              headers={"Authorization": f"Bearer {BENCH_API_TOKEN}"}),
         Page(
             "POST /admin/asks/new",

@@ -158,7 +158,7 @@ def advocates():
         following = None
         if len(page_ids) > per_page:
             page_ids = page_ids[:per_page]
-            following = {"cursor": _encode_cursor(page_ids[-1], number + 1, total)}
+            following = {"cursor": encode_cursor(page_ids[-1], number + 1, total)}
     try:
         with reference.engine().connect() as conn:
             table = reference.advocates
@@ -174,7 +174,7 @@ def advocates():
                    schema_version=reference.SCHEMA_VERSION)
 
 
-def _encode_cursor(after: int, page: int, total: int | None) -> str:
+def encode_cursor(after: int, page: int, total: int | None) -> str:
     raw = json.dumps([after, page, total], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

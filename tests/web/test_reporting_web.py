@@ -36,7 +36,7 @@ from portal.models import (
     UnmetDemand,
     User,
 )
-from portal.services import audit, coverage, demand, points, program_report, reporting
+from portal.services import audit, coverage, demand, directory, points, program_report, reporting
 from tests.factories import AccountFactory, AdminFactory, AdvocateFactory, StaffFactory, UserFactory
 from tests.test_documents import pdf_text
 from tests.web.asks import askable, make_ask
@@ -372,7 +372,7 @@ def test_the_dashboard_sends_as_many_queries_for_5000_advocates_as_for_10(client
     admin = AdminFactory()
     coverage.set_target(admin, named(Term, "Healthcare").id, named(Region, "APAC").id, named(Term, "Analytics Cloud").id, 3)
     coverage.set_target(admin, None, named(Region, "Europe").id, None, 3)
-    demand.record_search(admin, reporting.directory.Filters(available_now=True, product_ids=[named(Term, "Analytics Cloud").id],
+    demand.record_search(admin, directory.Filters(available_now=True, product_ids=[named(Term, "Analytics Cloud").id],
                                                              region_ids=[named(Region, "APAC").id]), 0)
     for advocate in [askable(AdvocateFactory()) for _ in range(10)]:
         make_ask(advocate, status=AskStatus.COMPLETED, ago=timedelta(hours=2), outcome=AskOutcome.WON,
