@@ -338,20 +338,26 @@ class Generator:
 
 
 def fill_availability(app) -> tuple[int, float]:
-    """Each advocate's availability state, as ``flask --app wsgi availability rebuild`` (or the
-    periodic job, for advocates without one) builds it: the rows went in without the ORM, so
-    no session hook saw them. Returns rows and seconds."""
-    from portal.database import commit
+    """Each advocate's availability state, computed by the rule as a rebuild does, and
+    bulk-inserted like the rest (the rows went in without the ORM, so no session hook saw
+    them; the reference database is built by its own rebuild next). Returns rows and seconds."""
+    from sqlalchemy import insert, select
+
+    from portal.database import commit, db, utcnow
+    from portal.models import Advocate, AdvocateAvailability
     from portal.services import availability
 
     with app.app_context():
-        started = time.monotonic()
-        built = 0
-        while done := availability.refresh_due():
-            built += done
+        started, now = time.monotonic(), utcnow()
+        ids = db.session.scalars(select(Advocate.id).order_by(Advocate.id)).all()
+        for batch in chunks(ids, availability.BATCH):
+            values = availability.computed(list(batch), now, lock=False)
+            rows = [{"advocate_id": i, "refreshed_at": now, **v} for i, v in values.items()]
+            db.session.execute(insert(AdvocateAvailability), rows)
             commit()
+            db.session.expunge_all()
         analyze()
-        return built, time.monotonic() - started
+        return len(ids), time.monotonic() - started
 
 
 def publish(app) -> tuple[int, float]:

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 
 from portal.database import commit
-from portal.models import Role
+from portal.models import CheckSubject, Role
 from portal.services import auth
 from portal.services.errors import DomainError
 
@@ -87,15 +87,21 @@ def reference_rebuild(dry_run: bool) -> None:
 
     Runs here, not in a job, and is recorded like a check or rebuild started on
     /admin/publishing (so it is refused while one of those runs)."""
+    _run_check(CheckSubject.REFERENCE, dry_run)
+
+
+def _run_check(subject, dry_run: bool) -> None:
+    """A check (``dry_run``) or rebuild of ``subject`` run here, recorded like one started on
+    /admin/publishing (so it is refused while one of those runs)."""
     from portal.models import CheckStatus, CheckTrigger
-    from portal.services import publishing
+    from portal.services import checks
 
     try:
-        check = publishing.start_check(None, repair=not dry_run, trigger=CheckTrigger.COMMAND)
-    except publishing.CheckInProgress as exc:
+        check = checks.start_check(None, repair=not dry_run, trigger=CheckTrigger.COMMAND, subject=subject)
+    except checks.CheckInProgress as exc:
         raise click.ClickException(exc.message) from exc
     commit()
-    check, found = publishing.run_check(check.id)
+    check, found = checks.run_check(check.id)
     if check is None:  # ended as lost meanwhile (it showed no sign of life): nothing to report
         raise click.ClickException(f"The {'check' if dry_run else 'rebuild'} was given up before it finished.")
     if check.status is CheckStatus.FAILED:  # the reference database does not answer: say so plainly
@@ -130,16 +136,8 @@ def availability_group() -> None:
 @availability_group.command("rebuild")
 @click.option("--dry-run", is_flag=True, help="Only report the differences (a consistency check).")
 def availability_rebuild(dry_run: bool) -> None:
-    """Compare every advocate's availability state with the rule and repair what differs."""
-    from portal.services import availability
+    """Compare every advocate's availability state with the rule and repair what differs.
 
-    def progress(done: int, total: int) -> None:
-        if total and done < total:
-            click.echo(f"  {done} of {total} advocates compared", err=True)
-
-    found = availability.differences(progress=progress) if dry_run else availability.rebuild(progress=progress)
-    commit()
-    for difference in found[:200]:
-        click.echo(difference.label)
-    verb = "would repair" if dry_run else "repaired"
-    click.echo(f"{len(found)} differences; {verb} {len(found)}." if found else "No differences.")
+    Recorded like a check or rebuild started on /admin/publishing (so it is refused while one
+    of those runs)."""
+    _run_check(CheckSubject.AVAILABILITY, dry_run)

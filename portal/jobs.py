@@ -158,28 +158,30 @@ def render_program_report(report_id: int) -> None:
 
 @huey.task()
 def run_reference_check(check_id: int) -> None:
-    """"Check now" or "Rebuild now" on /admin/publishing: minutes of work in a large program,
-    recorded on the check for the page to show."""
-    from portal.services import publishing
+    """"Check now" or "Rebuild now" on /admin/publishing (the reference database or the
+    availability states): minutes of work in a large program, recorded on the check for the
+    page to show. (The task keeps its first name: tasks queued before an upgrade still run.)"""
+    from portal.services import checks
 
     with app_context():
-        publishing.run_check(check_id)
+        checks.run_check(check_id)
 
 
 @huey.periodic_task(crontab(minute="40", hour="3"))
 def rebuild_reference_database() -> None:
-    """Nightly: recompute the whole published set (pauses that ended yesterday become
-    available again; anything that drifted is repaired, logged and audited), recorded like
-    a rebuild started on the page. Skipped when one is already running."""
+    """Nightly: recompute the availability states, then the whole published set (anything
+    that drifted is repaired, logged and audited), each recorded like a rebuild started on the
+    page. A subject whose check is already running is skipped."""
     from portal.database import commit
-    from portal.models import CheckTrigger
-    from portal.services import publishing
+    from portal.models import CheckSubject, CheckTrigger
+    from portal.services import checks
 
     with app_context():
-        try:
-            check = publishing.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
-        except publishing.CheckInProgress as exc:
-            log.warning("nightly reference rebuild skipped: %s", exc.message)
-            return
-        commit()
-        publishing.run_check(check.id)
+        for subject in (CheckSubject.AVAILABILITY, CheckSubject.REFERENCE):
+            try:
+                check = checks.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY, subject=subject)
+            except checks.CheckInProgress as exc:
+                log.warning("nightly %s rebuild skipped: %s", subject.value, exc.message)
+                continue
+            commit()
+            checks.run_check(check.id)

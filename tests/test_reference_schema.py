@@ -11,7 +11,7 @@ from sqlalchemy import func, inspect, select
 from portal import reference
 from portal.database import commit, db
 from portal.models import AuditEvent, CheckStatus, CheckTrigger, ReferenceCheck
-from portal.services import publishing
+from portal.services import checks, publishing
 from tests.publishing import listed_advocate, published
 
 TABLES = {t.name for t in reference.metadata.sorted_tables}
@@ -73,7 +73,7 @@ def test_the_cli_migrates_and_rebuilds(app, db, databases):
 def test_the_cli_refuses_while_a_check_runs(app, db, databases):
     app.config["REFERENCE_DATABASE_URL"] = databases.new("reference_cli_busy")
     reference.upgrade()
-    publishing.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
+    checks.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
     commit()
     result = app.test_cli_runner().invoke(args=["reference", "rebuild", "--dry-run"])
     assert result.exit_code == 1

@@ -1,7 +1,7 @@
 """/admin/publishing: the reference database feed (status, failures, retry; consistency checks
 and rebuilds, run as jobs) and the API tokens other systems use."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
@@ -11,11 +11,12 @@ from wtforms.validators import DataRequired, Length
 from blueprints.admin import bp
 from portal.database import commit, db
 from portal.extensions import htmx
-from portal.models import ApiToken
-from portal.services import publishing
+from portal.models import ApiToken, CheckSubject
+from portal.services import checks, publishing
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
+SUBJECTS = {subject.value: subject for subject in CheckSubject}
 
 
 class ApiTokenForm(FlaskForm):
@@ -24,13 +25,16 @@ class ApiTokenForm(FlaskForm):
 
 @bp.get("/publishing")
 def publishing_status():
-    if htmx:  # the consistency section asks again while a check runs
-        return render_template("admin/_consistency.html", checks=publishing.check_state())
+    part = request.args.get("part", "reference")
+    if htmx and part in SUBJECTS:  # a consistency section asks again while its check runs
+        return render_template("admin/_consistency.html", subject=part, checks=checks.check_state(SUBJECTS[part]))
     status = publishing.feed_status()
     page = db.paginate(publishing.failures(), per_page=PAGE_SIZE, error_out=False)
-    # The latest recorded check, not a new one: comparing every advocate takes minutes.
-    checks = publishing.check_state()
-    return render_template("admin/publishing.html", status=status, page=page, checks=checks)
+    # The latest recorded checks, not new ones: comparing every advocate takes minutes.
+    return render_template(
+        "admin/publishing.html", status=status, page=page,
+        checks=checks.check_state(CheckSubject.REFERENCE), availability_checks=checks.check_state(CheckSubject.AVAILABILITY),
+    )
 
 
 @bp.post("/publishing/events/<int:message_id>/retry")
@@ -53,10 +57,12 @@ def retry_all_publish_events():
     return redirect(url_for("admin.publishing_status"))
 
 
-def _start_check(repair: bool):
+def _start_check(subject: str, repair: bool):
+    if subject not in SUBJECTS:
+        abort(404)
     try:
-        publishing.request_check(current_user, repair=repair)
-    except publishing.CheckInProgress as exc:
+        checks.request_check(current_user, repair=repair, subject=SUBJECTS[subject])
+    except checks.CheckInProgress as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.publishing_status"))
     commit()  # the job starts after this commit
@@ -65,14 +71,17 @@ def _start_check(repair: bool):
     return redirect(url_for("admin.publishing_status"))
 
 
-@bp.post("/publishing/check")
-def check_reference():
-    return _start_check(repair=False)
+# /publishing/check and /publishing/rebuild are the reference database's (the first addresses).
+@bp.post("/publishing/check", defaults={"subject": "reference"})
+@bp.post("/publishing/<subject>/check")
+def check_consistency(subject: str):
+    return _start_check(subject, repair=False)
 
 
-@bp.post("/publishing/rebuild")
-def rebuild_reference():
-    return _start_check(repair=True)
+@bp.post("/publishing/rebuild", defaults={"subject": "reference"})
+@bp.post("/publishing/<subject>/rebuild")
+def rebuild_consistency(subject: str):
+    return _start_check(subject, repair=True)
 
 
 def _tokens_page(form: ApiTokenForm, new_token: str | None = None, status: int = 200):

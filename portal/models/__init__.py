@@ -53,7 +53,7 @@ from portal.models.notification import Delivery, Notification, NotificationCateg
 from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
-from portal.models.reference_check import CheckStatus, CheckTrigger, ReferenceCheck
+from portal.models.reference_check import CheckStatus, CheckSubject, CheckTrigger, ReferenceCheck
 from portal.models.reporting import CoverageTarget, DemandSource, ProgramReport, ReportStatus, UnmetDemand
 from portal.models.rewards import (
     HOLDING_STATUSES,
@@ -114,6 +114,7 @@ __all__ = [
     "QueueKind",
     "QueueStatus",
     "CheckStatus",
+    "CheckSubject",
     "CheckTrigger",
     "ReferenceCheck",
     "Region",

@@ -23,7 +23,7 @@ With no activity named, "available now" means: askable, and consented to referen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -58,6 +58,7 @@ from portal.services.contact_rules import (
     local_date,
     window,
 )
+from portal.services.consistency import Difference, Progress
 from portal.services.errors import DomainError
 
 State = AdvocateAvailability
@@ -542,19 +543,6 @@ COMPARED = ("reasons", "askable", "month_used", "quarter_used", "month_limit", "
             "recent_count", "last_asked_at", "next_change_at")
 
 
-@dataclass(frozen=True)
-class Difference:
-    advocate_id: int
-    fields: tuple[str, ...]  # empty: the row is missing (or left over)
-
-    @property
-    def label(self) -> str:
-        return f"advocate #{self.advocate_id}: " + (", ".join(self.fields) if self.fields else "no state row")
-
-
-Progress = Callable[[int, int], None]
-
-
 def _compare(now: datetime, progress: Progress | None = None) -> Iterator[Difference]:
     ids = list(db.session.scalars(select(Advocate.id).order_by(Advocate.id)))
     for start in range(0, len(ids), BATCH):
@@ -566,13 +554,13 @@ def _compare(now: datetime, progress: Progress | None = None) -> Iterator[Differ
         for advocate_id in batch:
             row, expected = rows.get(advocate_id), values.get(advocate_id)
             if row is None:
-                yield Difference(advocate_id, ())
+                yield Difference(advocate_id, "add")
                 continue
             wrong = tuple(name for name in COMPARED if getattr(row, name) != expected[name])
             if not same_window(row, expected, now):
                 wrong = ("askable_from", "askable_until", *wrong)
             if wrong:
-                yield Difference(advocate_id, wrong)
+                yield Difference(advocate_id, "update", wrong)
     if progress:
         progress(len(ids), len(ids))
 

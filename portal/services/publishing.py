@@ -17,7 +17,7 @@ How a change flows:
    by the periodic re-drain; it never gives up.
 4. ``rebuild()`` recomputes the whole published set and reports (and repairs) differences;
    ``differences()`` only reports them. Both take minutes in a large program, so the page
-   and the nightly task run them as a job (``start_check``, ``run_check``) and the page
+   and the nightly task run them as a job (``checks.start_check``, ``checks.run_check``) and the page
    shows the latest recorded result.
 """
 
@@ -27,9 +27,8 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from itertools import chain
 
 from flask import current_app
@@ -37,30 +36,27 @@ from sqlalchemy import and_, event, func, insert, inspect, select, true, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from portal import reference
-from portal.database import after_commit, commit, db, rollback, utcnow
+from portal.database import after_commit, db, utcnow
 from portal.models import (
     Account,
     Advocate,
     AdvocateAvailability,
     AdvocateStatus,
     ApiToken,
-    CheckStatus,
-    CheckTrigger,
     Consent,
     ConsentPurpose,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Region,
-    ReferenceCheck,
     RegionCountry,
     User,
 )
 from portal.services import audit, availability, outbox
+from portal.services.consistency import Difference, Progress, describe
 from portal.services.contact_rules import local_date
 from portal.services.errors import DomainError
 from portal.services.taxonomy import country_names
@@ -348,30 +344,6 @@ outbox.register_sender(OutboxKind.HTTP_PUSH, push_event)
 # --- 4. rebuild and differences ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Difference:
-    advocate_id: int
-    change: str  # "add" (missing there), "remove" (listed but must not be), "update"
-    fields: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        return {"add": "Missing: would be added", "remove": "Listed without grounds: would be removed",
-                "update": "Out of date: would be updated"}[self.change]
-
-    @property
-    def repaired_label(self) -> str:
-        return {"add": "Missing: added", "remove": "Listed without grounds: removed",
-                "update": "Out of date: updated"}[self.change]
-
-    def as_json(self) -> dict:
-        return {"advocate_id": self.advocate_id, "change": self.change, "fields": list(self.fields)}
-
-    @classmethod
-    def from_json(cls, data: dict) -> Difference:
-        return cls(data["advocate_id"], data["change"], tuple(data.get("fields", ())))
-
-
 def published_condition(available: bool | None = None):
     """Whether an advocate belongs in the reference database (optionally only those listed
     as available now, or only those listed as unavailable), as a condition on Advocate."""
@@ -402,8 +374,6 @@ def json_row(row: dict) -> dict:
 REBUILD_BATCH = 1000
 
 
-# Told (advocates compared so far, advocates to compare) before each batch and at the end.
-Progress = Callable[[int, int], None]
 
 
 def _compared(there_ids: set[int], progress: Progress | None = None) -> Iterator[tuple[Difference, dict | None]]:
@@ -442,7 +412,7 @@ def _reference_ids() -> set[int]:
 
 def differences(progress: Progress | None = None) -> list[Difference]:
     """What a rebuild would change: the reference database against the portal's state.
-    Minutes in a large program: the page runs it as a job (``start_check``)."""
+    Minutes in a large program: the page runs it as a job (``checks.start_check``)."""
     return [difference for difference, _row in _compared(_reference_ids(), progress)]
 
 
@@ -475,7 +445,7 @@ def _write_batch(conn, batch: list[tuple[Difference, dict | None]], now, waterma
 def rebuild(progress: Progress | None = None) -> list[Difference]:
     """Recompute the whole published set and write it; returns the differences repaired.
     Events newer than the rebuild still apply afterwards; older ones in flight are skipped.
-    Minutes in a large program: the page and the nightly task run it as a job (``start_check``)."""
+    Minutes in a large program: the page and the nightly task run it as a job (``checks.start_check``)."""
     # Read before the rows: every event up to it is committed, so its change is in what is read.
     watermark = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     now = utcnow()
@@ -491,175 +461,6 @@ def rebuild(progress: Progress | None = None) -> list[Difference]:
         if batch:
             _write_batch(conn, batch, now, watermark)
     return found
-
-
-# --- 5. checks and rebuilds as jobs, their latest result kept --------------------------------------
-# Comparing every published advocate takes about a minute per 50,000 (a rebuild longer), far
-# beyond a request: "Check now", "Rebuild now" and the nightly task claim the one slot
-# (``ReferenceCheck.in_progress`` is unique), a job does the work and records the result, and
-# the page reads the latest result in one query. The command runs the same work in-process.
-
-CHECK_KEEPS = 20  # differences kept with a result (the page lists them)
-# A check that shows no sign of life for this long (a batch takes seconds) was lost with its
-# worker, or no worker took it: the next start ends it as failed instead of waiting for ever.
-CHECK_LOST_AFTER = timedelta(minutes=15)
-
-
-class CheckInProgress(DomainError):
-    """A check or rebuild is already queued or running: only one at a time."""
-
-    def __init__(self, check: ReferenceCheck | None):
-        if check is None:
-            message = "Another check or rebuild has just started: wait for it to finish before starting another."
-        else:
-            state = "is waiting for a job worker" if check.status is CheckStatus.QUEUED else "is still running"
-            message = (f"A {check.kind_label} started {check.requested_by_label} at {check.requested_at:%H:%M} UTC "
-                       f"{state}: wait for it to finish before starting another.")
-        super().__init__(message)
-        self.check = check
-
-
-class _CheckAbandoned(Exception):
-    """The check was ended as lost while it still ran (its worker stalled): stop."""
-
-
-def _in_progress():
-    return select(ReferenceCheck).where(ReferenceCheck.in_progress.is_not(None))
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
-
-
-def _end_lost_checks(now) -> None:
-    db.session.execute(
-        update(ReferenceCheck)
-        .where(ReferenceCheck.in_progress.is_not(None), ReferenceCheck.alive_at < now - CHECK_LOST_AFTER)
-        .values(status=CheckStatus.FAILED, in_progress=None, finished_at=now,
-                error=f"Gave up: no sign of life for {CHECK_LOST_AFTER.seconds // 60} minutes "
-                      "(its job worker stopped, or no worker was running).")
-        .execution_options(synchronize_session=False)
-    )
-
-
-def start_check(actor: User | None, *, repair: bool, trigger: CheckTrigger = CheckTrigger.ADMIN) -> ReferenceCheck:
-    """Claim the one slot for a check (``repair``: a rebuild); raises ``CheckInProgress``
-    when one is queued or running. The caller commits, then runs it (``run_check``)."""
-    now = utcnow()
-    _end_lost_checks(now)
-    check = ReferenceCheck(repair=repair, trigger=trigger, started_by_id=actor.id if actor is not None else None,
-                           in_progress=True, requested_at=now, alive_at=now)
-    try:
-        with db.session.begin_nested():  # the unique slot decides, not a read before the write
-            db.session.add(check)
-    except IntegrityError:
-        raise CheckInProgress(db.session.scalar(_in_progress())) from None
-    return check
-
-
-def request_check(actor: User, *, repair: bool) -> ReferenceCheck:
-    """"Check now" and "Rebuild now": claimed in this transaction, run by a job after it commits."""
-    check = start_check(actor, repair=repair, trigger=CheckTrigger.ADMIN)
-    after_commit(_enqueue_check, check.id)
-    return check
-
-
-def _enqueue_check(check_id: int) -> None:
-    from portal.jobs import run_reference_check
-
-    try:
-        run_reference_check(check_id)
-    except Exception as exc:  # the job queue does not answer: say so rather than wait for ever
-        log.exception("could not queue reference check %s", check_id)
-        _end(check_id, error=f"The job queue did not answer ({_describe(exc)}); nothing was checked.")
-        commit()
-
-
-def _end(check_id: int, *, found: list[Difference] | None = None, error: str = "") -> bool:
-    """Record how a check ended, unless it was already ended (as lost). Whether it was."""
-    values = {"status": CheckStatus.FAILED if error else CheckStatus.FINISHED, "in_progress": None,
-              "finished_at": utcnow(), "error": error}
-    if found is not None:
-        values.update(difference_count=len(found), differences=[d.as_json() for d in found[:CHECK_KEEPS]])
-    result = db.session.execute(
-        update(ReferenceCheck).where(ReferenceCheck.id == check_id, ReferenceCheck.in_progress.is_not(None)).values(**values)
-    )
-    return result.rowcount == 1
-
-
-def run_check(check_id: int) -> tuple[ReferenceCheck | None, list[Difference]]:
-    """The work of a claimed check, in a job (or the command): compare, or rebuild, every
-    published advocate, recording progress after each batch and the result at the end; a
-    reference database that does not answer is recorded as the check's error, not raised.
-    Returns the check and every difference found (None: it was not this call's to run)."""
-    now = utcnow()
-    claimed = db.session.execute(
-        update(ReferenceCheck)
-        .where(ReferenceCheck.id == check_id, ReferenceCheck.status == CheckStatus.QUEUED)
-        .values(status=CheckStatus.RUNNING, started_at=now, alive_at=now)
-    )
-    if claimed.rowcount != 1:  # already run, or ended as lost before a worker took it
-        return None, []
-    commit()
-    check = db.session.get(ReferenceCheck, check_id)
-    repair = check.repair
-
-    def progress(done: int, total: int) -> None:
-        alive = db.session.execute(
-            update(ReferenceCheck)
-            .where(ReferenceCheck.id == check_id, ReferenceCheck.status == CheckStatus.RUNNING)
-            .values(advocates_done=done, advocates_total=total, alive_at=utcnow())
-        )
-        commit()  # so the page sees it move
-        if alive.rowcount != 1:
-            raise _CheckAbandoned
-
-    try:
-        found = rebuild(progress) if repair else differences(progress)
-    except _CheckAbandoned:
-        log.warning("reference check %s was ended as lost while it ran; stopped", check_id)
-        return None, []
-    except Exception as exc:  # the reference database does not answer, or anything else
-        log.warning("reference check %s failed", check_id, exc_info=True)
-        rollback()
-        if isinstance(exc, OperationalError):
-            error = f"The reference database did not answer: {_describe(exc)}"
-        else:
-            error = f"The {'rebuild' if repair else 'check'} failed: {_describe(exc)}"
-        _end(check_id, error=error)
-        commit()
-        return db.session.get(ReferenceCheck, check_id), []
-    if _end(check_id, found=found) and repair:
-        check = db.session.get(ReferenceCheck, check_id)
-        if check.trigger is not CheckTrigger.NIGHTLY or found:  # a nightly no-op is not an event
-            record_rebuild(check.started_by, found, check)
-    commit()
-    if found and repair:
-        log.warning("reference rebuild %s repaired %s rows", check_id, len(found))
-    return db.session.get(ReferenceCheck, check_id), found
-
-
-@dataclass
-class CheckState:
-    current: ReferenceCheck | None  # queued or running
-    last: ReferenceCheck | None  # the latest that ended
-    current_lost: bool = False  # no sign of life for a while: the next start replaces it
-
-    @property
-    def last_differences(self) -> list[Difference]:
-        return [Difference.from_json(d) for d in self.last.differences] if self.last else []
-
-
-def check_state() -> CheckState:
-    """The check in progress and the latest result, in one query: at most one is in progress
-    and it is the newest (none can start while it runs), so the newest two hold both."""
-    newest = db.session.scalars(
-        select(ReferenceCheck).options(joinedload(ReferenceCheck.started_by)).order_by(ReferenceCheck.id.desc()).limit(2)
-    ).all()
-    current = newest[0] if newest and not newest[0].ended else None
-    last = next((c for c in newest if c.ended), None)
-    lost = current is not None and current.alive_at < utcnow() - CHECK_LOST_AFTER
-    return CheckState(current, last, lost)
 
 
 # --- feed status for the team --------------------------------------------------------------------
@@ -681,7 +482,7 @@ def feed_status() -> FeedStatus:
         with reference.engine().connect() as conn:
             published = conn.scalar(select(func.count()).select_from(reference.advocates))
     except Exception as exc:  # any failure to reach it is shown to the team, not raised
-        error = _describe(exc)
+        error = describe(exc)
     pending_kinds = (OutboxMessage.kind.in_(PUBLISH_KINDS), OutboxMessage.status == OutboxStatus.PENDING)
     pending = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*pending_kinds))
     failing = db.session.scalar(
@@ -817,8 +618,3 @@ def set_account_health(token: ApiToken, account_id: int, state: str, note: str =
         audit.record(None, "account.health", account, f"{account.name} reported {state.replace('_', ' ')} by “{token.name}”",
                      note=note, token_id=token.id)
     return account, affected
-
-
-def record_rebuild(actor: User | None, repaired: list[Difference], check: ReferenceCheck | None = None) -> None:
-    audit.record(actor, "publishing.rebuild", check, f"Rebuilt the reference database: {len(repaired)} rows corrected",
-                 advocates=[d.advocate_id for d in repaired[:200]])

@@ -261,3 +261,17 @@ def test_a_rebuild_finds_and_repairs_a_damaged_state(db, ready):
     found = availability.differences()
     assert [d.advocate_id for d in found] == [ready.id] and "askable_from" in found[0].fields
     assert availability.rebuild() and availability.differences() == []
+
+
+def test_the_command_checks_and_repairs_like_the_page(app, db, ready):
+    availability.sync()
+    db.session.get(AdvocateAvailability, ready.id).month_used = 5
+    commit()
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["availability", "rebuild", "--dry-run"])
+    assert dry.exit_code == 0 and f"advocate {ready.id}: update (month_used)" in dry.output
+    assert "1 differences; the rebuild would change 1 rows." in dry.output
+    assert db.session.get(AdvocateAvailability, ready.id, populate_existing=True).month_used == 5
+    fixed = runner.invoke(args=["availability", "rebuild"])
+    assert fixed.exit_code == 0 and "the rebuild changed 1 rows" in fixed.output
+    assert runner.invoke(args=["availability", "rebuild", "--dry-run"]).output.strip() == "No differences."

@@ -18,6 +18,7 @@ from portal.models import (
     AdvocateStatus,
     AuditEvent,
     CheckStatus,
+    CheckSubject,
     CheckTrigger,
     ConsentPurpose,
     OutboxKind,
@@ -26,7 +27,7 @@ from portal.models import (
     QueueKind,
     ReferenceCheck,
 )
-from portal.services import approvals, consent, outbox, preferences, privacy, profiles, publishing
+from portal.services import approvals, checks, consent, outbox, preferences, privacy, profiles, publishing
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, free_port
 from tests.factories import AdminFactory, AdvocateFactory, TermFactory
 from tests.publishing import activity, applied_events, listed_advocate, published, published_count, reference_db  # noqa: F401
@@ -265,9 +266,9 @@ def test_rebuild_reports_and_repairs_every_kind_of_difference(app, db, reference
 
 
 def run_check(repair=False, trigger=CheckTrigger.ADMIN, actor=None):
-    check = publishing.start_check(actor, repair=repair, trigger=trigger)
+    check = checks.start_check(actor, repair=repair, trigger=trigger)
     commit()
-    return publishing.run_check(check.id)
+    return checks.run_check(check.id)
 
 
 def rebuild_audits() -> list[AuditEvent]:
@@ -316,7 +317,7 @@ def test_the_nightly_rebuild_records_its_result_the_same_way(app, db, reference_
     with reference.engine().begin() as conn:
         conn.execute(reference.advocates.delete())
     jobs.rebuild_reference_database.call_local()
-    check = db.session.scalar(select(ReferenceCheck))
+    check = db.session.scalar(select(ReferenceCheck).where(ReferenceCheck.subject == CheckSubject.REFERENCE))
     assert (check.trigger, check.repair, check.started_by_id, check.status) == (
         CheckTrigger.NIGHTLY, True, None, CheckStatus.FINISHED)
     assert check.difference_count == 1 and published(missing.id) is not None
@@ -324,7 +325,8 @@ def test_the_nightly_rebuild_records_its_result_the_same_way(app, db, reference_
     assert event.actor_id is None and event.subject_id == check.id
 
     jobs.rebuild_reference_database.call_local()  # nothing left to repair: recorded, not audited
-    newest = db.session.scalar(select(ReferenceCheck).order_by(ReferenceCheck.id.desc()))
+    newest = db.session.scalar(
+        select(ReferenceCheck).where(ReferenceCheck.subject == CheckSubject.REFERENCE).order_by(ReferenceCheck.id.desc()))
     assert newest.id != check.id and newest.difference_count == 0 and newest.status is CheckStatus.FINISHED
     assert len(rebuild_audits()) == 1
 
@@ -332,18 +334,19 @@ def test_the_nightly_rebuild_records_its_result_the_same_way(app, db, reference_
 def test_the_nightly_rebuild_is_skipped_while_a_check_runs(app, db, reference_db, caplog):
     from portal import jobs
 
-    publishing.start_check(AdminFactory(), repair=False)
+    checks.start_check(AdminFactory(), repair=False)
     commit()
     jobs.rebuild_reference_database.call_local()
-    assert db.session.scalar(select(func.count()).select_from(ReferenceCheck)) == 1
+    by_subject = dict(db.session.execute(select(ReferenceCheck.subject, func.count()).group_by(ReferenceCheck.subject)).all())
+    assert by_subject == {CheckSubject.REFERENCE: 1, CheckSubject.AVAILABILITY: 1}  # the other subject still ran
     assert "nightly reference rebuild skipped: A check started by" in caplog.text
 
 
 def test_only_one_check_or_rebuild_at_a_time(app, db, reference_db):
-    first = publishing.start_check(AdminFactory(name="Ada Admin"), repair=False)
+    first = checks.start_check(AdminFactory(name="Ada Admin"), repair=False)
     commit()
-    with pytest.raises(publishing.CheckInProgress, match=r"^A check started by Ada Admin at \d\d:\d\d UTC is waiting"):
-        publishing.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
+    with pytest.raises(checks.CheckInProgress, match=r"^A check started by Ada Admin at \d\d:\d\d UTC is waiting"):
+        checks.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
     # The schema refuses a second unfinished one, whatever the code reads first.
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
@@ -352,9 +355,9 @@ def test_only_one_check_or_rebuild_at_a_time(app, db, reference_db):
         with db.session.begin_nested():
             db.session.add(ReferenceCheck(repair=True, trigger=CheckTrigger.NIGHTLY, status=CheckStatus.FINISHED))
 
-    publishing.run_check(first.id)
-    assert publishing.run_check(first.id) == (None, [])  # a task delivered twice runs once
-    second = publishing.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
+    checks.run_check(first.id)
+    assert checks.run_check(first.id) == (None, [])  # a task delivered twice runs once
+    second = checks.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
     commit()
     assert second.id != first.id and db.session.get(ReferenceCheck, first.id).status is CheckStatus.FINISHED
 
@@ -368,10 +371,10 @@ def test_checks_started_at_the_same_moment_start_once(app, committed_db, referen
         with app.app_context():
             try:
                 barrier.wait()
-                publishing.start_check(None, repair=repair, trigger=CheckTrigger.COMMAND)
+                checks.start_check(None, repair=repair, trigger=CheckTrigger.COMMAND)
                 commit()
                 outcomes.append("started")
-            except publishing.CheckInProgress:
+            except checks.CheckInProgress:
                 outcomes.append("refused")
             finally:
                 db.session.remove()
@@ -386,20 +389,20 @@ def test_checks_started_at_the_same_moment_start_once(app, committed_db, referen
 
 
 def test_a_check_lost_with_its_worker_is_given_up_by_the_next_start(app, db, reference_db):
-    lost = publishing.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
-    lost.alive_at = utcnow() - publishing.CHECK_LOST_AFTER + timedelta(minutes=1)
+    lost = checks.start_check(None, repair=True, trigger=CheckTrigger.NIGHTLY)
+    lost.alive_at = utcnow() - checks.CHECK_LOST_AFTER + timedelta(minutes=1)
     commit()
-    with pytest.raises(publishing.CheckInProgress):  # quiet, but not for long enough
-        publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)
-    lost.alive_at = utcnow() - publishing.CHECK_LOST_AFTER - timedelta(minutes=1)
+    with pytest.raises(checks.CheckInProgress):  # quiet, but not for long enough
+        checks.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)
+    lost.alive_at = utcnow() - checks.CHECK_LOST_AFTER - timedelta(minutes=1)
     commit()
-    replacement = publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)
+    replacement = checks.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)
     commit()
     db.session.refresh(lost)
     assert lost.status is CheckStatus.FAILED and lost.in_progress is None and lost.finished_at is not None
     assert lost.error.startswith("Gave up: no sign of life for 15 minutes")
-    assert publishing.run_check(lost.id) == (None, [])  # its job, arriving at last, does nothing
-    assert publishing.check_state().current.id == replacement.id
+    assert checks.run_check(lost.id) == (None, [])  # its job, arriving at last, does nothing
+    assert checks.check_state().current.id == replacement.id
 
 
 def test_a_check_given_up_while_it_runs_stops_and_writes_nothing(app, db, reference_db, monkeypatch):
@@ -407,19 +410,19 @@ def test_a_check_given_up_while_it_runs_stops_and_writes_nothing(app, db, refere
     advocates = [listed_advocate(), listed_advocate()]
     with reference.engine().begin() as conn:
         conn.execute(reference.advocates.delete())
-    check = publishing.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
+    check = checks.start_check(None, repair=True, trigger=CheckTrigger.COMMAND)
     commit()
     rows_for = publishing.rows_for
 
     def stalls_once(ids):  # its worker stalls so long after the first batch that a start gives up on it
         if ids == [advocates[0].id]:
-            db.session.execute(update(ReferenceCheck).values(alive_at=utcnow() - 2 * publishing.CHECK_LOST_AFTER))
-            publishing._end_lost_checks(utcnow())
+            db.session.execute(update(ReferenceCheck).values(alive_at=utcnow() - 2 * checks.CHECK_LOST_AFTER))
+            checks._end_lost_checks(utcnow())
             commit()
         return rows_for(ids)
 
     monkeypatch.setattr(publishing, "rows_for", stalls_once)
-    assert publishing.run_check(check.id) == (None, [])
+    assert checks.run_check(check.id) == (None, [])
     assert [published(a.id) for a in advocates] == [None, None]  # the rebuild's transaction rolled back
     db.session.refresh(check)
     assert check.status is CheckStatus.FAILED and check.error.startswith("Gave up")
@@ -432,7 +435,7 @@ def test_a_job_queue_that_does_not_answer_ends_the_check_as_failed(app, db, refe
         raise ConnectionError("Redis does not answer")
 
     monkeypatch.setattr(jobs, "run_reference_check", queue_down)
-    check = publishing.request_check(AdminFactory(), repair=False)
+    check = checks.request_check(AdminFactory(), repair=False)
     commit()
     db.session.refresh(check)
     assert check.status is CheckStatus.FAILED and check.in_progress is None
@@ -458,7 +461,7 @@ def test_a_reference_database_that_does_not_answer_is_recorded_as_the_checks_err
     assert check.error.startswith("The reference database did not answer: OperationalError")
     assert check.difference_count is None and check.finished_at is not None
     assert rebuild_audits() == []
-    publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)  # the slot is free again
+    checks.start_check(None, repair=False, trigger=CheckTrigger.COMMAND)  # the slot is free again
 
 
 # The re-drain works in batches (outbox.REDRAIN_BATCH, 200 in production). With a batch of 20

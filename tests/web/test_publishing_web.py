@@ -23,7 +23,7 @@ from portal.models import (
     OutboxMessage,
     ReferenceCheck,
 )
-from portal.services import availability, publishing
+from portal.services import availability, checks, publishing
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory, TermFactory, UserFactory
 from tests.publishing import listed_advocate, published, reference_db  # noqa: F401
 from tests.web.intake import flashes, queries_to_render
@@ -66,7 +66,7 @@ def test_the_publishing_page_shows_the_feed_and_a_retry_delivers(client, db, log
 def consistency(html: str) -> str:
     """The text of the page's consistency section (the latest check), spaces collapsed."""
     page = parse(html)
-    [section] = [e for e in page.elements if e.attrs.get("id") == "consistency"]
+    [section] = [e for e in page.elements if e.attrs.get("id") == "reference-consistency"]
     return " ".join(section.text.split())
 
 
@@ -135,6 +135,35 @@ def test_rebuild_now_repairs_and_is_audited(client, db, login_as, reference_db):
     assert event.details == {"advocates": [advocate.id]}
 
 
+def test_the_availability_states_are_checked_and_rebuilt_from_the_same_page(client, db, login_as, reference_db):
+    from portal.models import AdvocateAvailability
+
+    admin = login_as(AdminFactory())
+    advocate = listed_advocate()
+    commit()
+    state = db.session.get(AdvocateAvailability, advocate.id)
+    assert state.askable
+    state.askable_from, state.askable = None, False  # damaged behind the portal's back
+    commit()
+
+    def section(html: str) -> str:
+        [element] = [e for e in parse(html).elements if e.attrs.get("id") == "availability-consistency"]
+        return element.text
+
+    client.post("/admin/publishing/availability/check")
+    text = section(client.get("/admin/publishing").text)
+    assert "1 difference:" in text and f"Advocate #{advocate.id}: Out of date: would be updated" in text
+    assert "askable_from" in text
+    assert db.session.get(AdvocateAvailability, advocate.id, populate_existing=True).askable_from is None
+
+    response = client.post("/admin/publishing/availability/rebuild", follow_redirects=True)
+    assert "1 difference, all corrected:" in section(response.text)
+    assert availability.differences() == []
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "availability.rebuild"))
+    assert event.actor_id == admin.id and "1 advocates corrected" in event.summary
+    assert client.post("/admin/publishing/nothing/check").status_code == 404
+
+
 def test_a_check_keeps_and_lists_the_first_20_differences(client, db, login_as, reference_db):
     login_as(AdminFactory())
     advocates = [listed_advocate() for _ in range(23)]
@@ -154,14 +183,14 @@ def test_a_check_keeps_and_lists_the_first_20_differences(client, db, login_as, 
 
 def test_a_second_start_is_refused_while_one_runs(client, db, login_as, reference_db):
     login_as(AdminFactory())
-    running = publishing.start_check(AdminFactory(name="Bea Busy"), repair=True)  # a worker has not taken it yet
+    running = checks.start_check(AdminFactory(name="Bea Busy"), repair=True)  # a worker has not taken it yet
     commit()
 
     html = client.get("/admin/publishing").text
     text = consistency(html)
     assert f"A rebuild started by Bea Busy at {running.requested_at:%H:%M} UTC is waiting for a job worker." in text
-    [section] = [e for e in parse(html).elements if e.attrs.get("id") == "consistency"]
-    assert section.attrs["hx-get"] == "/admin/publishing"  # htmx asks again until it is done
+    [section] = [e for e in parse(html).elements if e.attrs.get("id") == "reference-consistency"]
+    assert section.attrs["hx-get"] == "/admin/publishing?part=reference"  # htmx asks again until it is done
     assert "Never checked yet" in text
     for action in ("/admin/publishing/check", "/admin/publishing/rebuild"):
         response = client.post(action, follow_redirects=True)
@@ -177,15 +206,15 @@ def test_a_second_start_is_refused_while_one_runs(client, db, login_as, referenc
     assert "<html" not in fragment
     assert "is running: 12,000 of 52,000 advocates compared." in " ".join(fragment.split())
     db.session.execute(update(ReferenceCheck).values(status=CheckStatus.QUEUED))
-    publishing.run_check(running.id)
+    checks.run_check(running.id)
     fragment = client.get("/admin/publishing", headers={"HX-Request": "true"}).text
     assert "hx-get" not in fragment and "Last rebuilt" in fragment
 
 
 def test_a_check_lost_with_its_worker_is_replaced_by_the_next_start(client, db, login_as, reference_db):
     login_as(AdminFactory())
-    lost = publishing.start_check(None, repair=False, trigger=CheckTrigger.NIGHTLY)
-    lost.alive_at = utcnow() - publishing.CHECK_LOST_AFTER - timedelta(minutes=1)
+    lost = checks.start_check(None, repair=False, trigger=CheckTrigger.NIGHTLY)
+    lost.alive_at = utcnow() - checks.CHECK_LOST_AFTER - timedelta(minutes=1)
     commit()
     assert "It has shown no sign of life since" in consistency(client.get("/admin/publishing").text)
     response = client.post("/admin/publishing/check", follow_redirects=True)
@@ -438,9 +467,9 @@ def _checked_advocates(n):
         conn.execute(reference.advocates.delete().where(reference.advocates.c.advocate_id.in_([a.id for a in new])))
     db.session.execute(update(ReferenceCheck).where(ReferenceCheck.in_progress.is_not(None)).values(status=CheckStatus.QUEUED))
     for check in db.session.scalars(select(ReferenceCheck).where(ReferenceCheck.in_progress.is_not(None))):
-        publishing.run_check(check.id)
-    publishing.run_check(publishing.start_check(AdminFactory(), repair=False).id)
-    publishing.start_check(AdminFactory(), repair=True)
+        checks.run_check(check.id)
+    checks.run_check(checks.start_check(AdminFactory(), repair=False).id)
+    checks.start_check(AdminFactory(), repair=True)
 
 
 @pytest.mark.parametrize(("path", "add"), [
@@ -464,7 +493,7 @@ def test_the_publishing_page_reads_no_advocate_whatever_the_program_size(client,
     login_as(AdminFactory())
     for _ in range(5):
         listed_advocate()
-    publishing.run_check(publishing.start_check(None, repair=False, trigger=CheckTrigger.COMMAND).id)
+    checks.run_check(checks.start_check(None, repair=False, trigger=CheckTrigger.COMMAND).id)
     commit()
     db.session.expunge_all()
     asked = []
@@ -472,7 +501,7 @@ def test_the_publishing_page_reads_no_advocate_whatever_the_program_size(client,
     with statements() as sent:
         assert client.get("/admin/publishing").status_code == 200
     assert not [s for s in sent if re.search(r"\b(advocates|consents)\b", s)], sent
-    assert len([s for s in sent if "reference_checks" in s]) == 1
+    assert len([s for s in sent if "reference_checks" in s]) == 2  # the latest check of each subject
     assert len(asked) == 1 and "count(*)" in asked[0].lower()
 
 
