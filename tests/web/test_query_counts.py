@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -258,8 +259,19 @@ def ask_page(db, taxonomies) -> Scene:
     return Scene(AdminFactory(), f"/admin/asks/{ask_id}", add)
 
 
+def usage_lists(db, taxonomies) -> Scene:
+    def add(n):
+        for index in range(n):
+            advocate = askable(AdvocateFactory())  # not asked: under-used
+            if index % 3 == 0:
+                _ask_to(advocate, next(_KEYS), next(_STATUSES))
+
+    return Scene(AdminFactory(), "/admin/advocates?usage=under", add)
+
+
 SCENES = [queue, directory, nominations, home, audit_trail, advocate_record, import_preview, taxonomy_lists, queue_item,
-          my_asks, admin_asks, preferences_page, staff_requests, available_directory, advocate_record_asks, ask_page]
+          my_asks, admin_asks, preferences_page, staff_requests, available_directory, advocate_record_asks, ask_page,
+          usage_lists]
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.__name__ for s in SCENES])
@@ -274,3 +286,18 @@ def test_a_page_sends_as_many_queries_for_30_rows_as_for_3(client, db, login_as,
 
     repeated = {sql: count for sql, count in Counter(many).items() if count > Counter(few)[sql]}
     assert len(many) == len(few), f"{len(few)} queries for {FEW} rows, {len(many)} for {MANY}; growing: {repeated}"
+
+
+@pytest.mark.parametrize("path", ["/admin/advocates?available=y", "/admin/advocates?usage=over",
+                                  "/admin/advocates?usage=under", "/home"])
+def test_availability_is_read_from_the_state_never_recounted_from_asks(client, db, login_as, taxonomies, path):
+    """"Available now", the usage lists and the advocate's usage read the maintained state."""
+    for index in range(3):
+        advocate = askable(AdvocateFactory())
+        _ask_to(advocate, next(_KEYS), next(_STATUSES))
+    viewer = advocate.user if path == "/home" else AdminFactory()
+    login_as(viewer)
+    sent = queries_to_render(client, path)
+    # /home lists the advocate's open requests; no page counts asks by when they were sent.
+    recount = r"asks\.created_at" if path == "/home" else r"\bFROM asks\b|\bJOIN asks\b"
+    assert not [sql for sql in sent if re.search(recount, sql)], sent
