@@ -1,28 +1,51 @@
 # Advocate Portal — the two commands a fresh machine needs:
 #   make run    set up, migrate, load the demo program and serve it with a job consumer
 #   make test   set up what the tests need and run the whole suite
+# and one for maintainers:
+#   make lock   refresh requirements/constraints.txt (the exact versions every install uses)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+# pyproject.toml declares the ranges the portal works with; this file pins the exact versions
+# (tested together) that `make run`, `make test` and CI install. `make lock` refreshes it.
+CONSTRAINTS := requirements/constraints.txt
+PIP_INSTALL := $(BIN)/pip install --quiet --constraint $(CONSTRAINTS)
+# Test processes run in parallel (pytest-xdist); "auto" is one per CPU core.
+TEST_WORKERS ?= auto
 export PORT
 
-.PHONY: run test install install-dev browser migrate seed clean
+.PHONY: run test install install-dev browser migrate seed clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP_INSTALL) --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
+	$(PIP_INSTALL) -e ".[dev]"
 	@touch $@
+
+# Resolves pyproject.toml's ranges (with the dev extras) afresh in a throw-away venv and
+# writes what was installed, pip included, as exact pins. Commit the result after `make test`.
+lock:
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/pip" install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/pip" install --quiet -e ".[dev]"; \
+	{ echo "# Exact versions for \`make run\`, \`make test\` and CI (pip install --constraint)."; \
+	  echo "# Made by \`make lock\` with $$("$$tmp/venv/bin/python" --version) on $$(uname -sm); do not edit by hand."; \
+	  echo "# The ranges a release needs are in pyproject.toml."; \
+	  "$$tmp/venv/bin/pip" freeze --all --exclude-editable --exclude setuptools --exclude wheel; \
+	} > $(CONSTRAINTS).new; \
+	mv $(CONSTRAINTS).new $(CONSTRAINTS); \
+	echo "$(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pinned packages"
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -58,7 +81,7 @@ browser:
 	fi
 
 test: install-dev browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -3,6 +3,11 @@
 The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL`` points at a
 server (the tests create and drop their own database there). With ``CI=true`` a missing
 database, browser or SMTP dependency fails the run instead of skipping.
+
+`make test` runs the tests in several processes (pytest-xdist). Each process has its own
+session, so everything a session holds is its own: databases (unique names), the instance
+folder, the job queue's name, the rate limiter's keys on Redis and the ports its servers
+listen on.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from pathlib import Path
 # Before the portal is imported: the job queue is built from the environment at import.
 os.environ["PORTAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="portal-test-instance-")
 os.environ["PORTAL_JOBS_NAME"] = f"portal-test-{os.getpid()}"
+# The rate limiter's counters on a shared Redis: ``limiter.reset()`` deletes every key under
+# its prefix, so a process that shared the default one would wipe the others' counts.
+LIMITER_KEY_PREFIX = f"portal-test-{os.getpid()}-limits"
+# "gw0", "gw1", ... in a pytest-xdist worker; empty when the tests run in one process.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 import pytest
 from flask import Flask, g, request_started
@@ -45,10 +55,26 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
+PORTS = range(20000, 32000)
+PORTS_PER_WORKER = 1500
+
+
+def worker_ports(worker: str) -> range:
+    """The ports this test process picks from: the whole range in a single process, a slice
+    of its own in each pytest-xdist worker, so that two workers never pick the same port
+    between one's check that it is free and its server binding it."""
+    if not worker:
+        return PORTS
+    slices = len(PORTS) // PORTS_PER_WORKER
+    start = PORTS.start + int(worker.removeprefix("gw")) % slices * PORTS_PER_WORKER
+    return range(start, start + PORTS_PER_WORKER)
+
+
 def free_port() -> int:
     """A free port below 32768 (the client port range starts there on these machines)."""
+    ports = worker_ports(XDIST_WORKER)
     for _ in range(200):
-        port = random.randint(20000, 32000)
+        port = random.choice(ports)
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -56,6 +82,31 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port found")
+
+
+# --- parallel runs (pytest-xdist) -----------------------------------------------------------
+
+
+@pytest.hookimpl(optionalhook=True)  # the hook exists only with pytest-xdist installed
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadgroup`` (as `make test` runs): every browser test in one worker, as
+    one unit of work, since each worker would start and seed its own portal and Chromium;
+    every other test on its own, to whichever worker is free.
+
+    The group is told from the test's folder rather than by an ``xdist_group`` mark:
+    pytest-xdist 3.8 marks a group by renaming the test, which pytest 9.2 ignores
+    (pytest-dev/pytest-xdist#1386), and the folder is what decides it anyway."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class BrowserTestsTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/browser/"):
+                return "tests/browser/"
+            return super()._split_scope(nodeid)
+
+    return BrowserTestsTogether(config, log)
 
 
 # --- databases ------------------------------------------------------------------------------
@@ -177,6 +228,7 @@ def _test_config(database_url: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SMTP_HOST": "",
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": LIMITER_KEY_PREFIX},
         # Tests look at the figures right after changing the data (tests/web/test_reporting_web.py
         # turns the dashboard's reuse of them back on).
         "DASHBOARD_CACHE_SECONDS": 0,
