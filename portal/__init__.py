@@ -17,6 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(instance_path, test_config))
+    from portal.urls import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any route is added
 
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
