@@ -96,6 +96,14 @@ class PortalSQLAlchemy(SQLAlchemy):
 db = PortalSQLAlchemy(model_class=Base)
 
 
+def contains_text(column, text: str):
+    """``column`` contains ``text``, ignoring case, with every character of ``text`` taken
+    literally: a person's ``%``, ``_`` (and the escape character ``/``) are escaped, so a
+    search cannot be turned into a pattern that probes the data one character at a time.
+    Every LIKE on a person's text goes through here."""
+    return column.icontains(text, autoescape=True)
+
+
 # --- one transaction per request -----------------------------------------------------------
 # Services flush; the web layer (or a CLI command, or a job) commits once with ``commit()``.
 # Work that must only happen once the change is durable (delivering an outbox message) is

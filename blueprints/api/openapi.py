@@ -125,7 +125,9 @@ def spec() -> dict:
                         _name_filter("activity_type", "Open to these activities (all of)"),
                         {"name": "available_now", "in": "query", "required": False,
                          "schema": {"type": "string", "enum": ["true", "false"]}},
-                        {"name": "q", "in": "query", "required": False, "description": "Name or company contains",
+                        {"name": "q", "in": "query", "required": False,
+                         "description": "Published name, company or job title contains (never an email "
+                                        "address); % and _ are taken literally",
                          "schema": {"type": "string", "maxLength": 100}},
                         {"name": "page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},

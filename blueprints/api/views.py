@@ -89,8 +89,8 @@ def _term_ids(kind: TermKind) -> dict[str, int]:
 
 
 def _int_arg(name: str, default: int, low: int, high: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw is None:
+    raw = request.args.get(name, "").strip()
+    if not raw:  # missing or empty: no choice made
         return default
     try:
         value = int(raw)
@@ -108,7 +108,7 @@ def advocates():
     errors: dict[str, str] = {}
     ids: dict[str, list[int]] = {}
     for name, lookup in _NAMED_FILTERS.items():
-        wanted = request.args.getlist(name)
+        wanted = [w for w in request.args.getlist(name) if w.strip()]  # an empty value is no filter
         if not wanted:
             ids[name] = []
             continue
@@ -120,7 +120,7 @@ def advocates():
     available = request.args.get("available_now", "")
     if available not in ("", "true", "false"):
         errors["available_now"] = "Send true or false."
-    text = request.args.get("q", "")
+    text = request.args.get("q", "").strip()
     if len(text) > 100:
         errors["q"] = "Use at most 100 characters."
     page_number = _int_arg("page", 1, 1, 100000, errors)
@@ -130,10 +130,12 @@ def advocates():
 
     filters = directory.Filters(
         product_ids=ids["product"], industry_ids=ids["industry"], region_ids=ids["region"],
-        use_case_ids=ids["use_case"], activity_type_ids=ids["activity_type"], text=text,
+        use_case_ids=ids["use_case"], activity_type_ids=ids["activity_type"],
     )
     published = publishing.published_condition(available={"": None, "true": True, "false": False}[available])
-    page = directory.paginate(filters, published, page=page_number, per_page=per_page)
+    # Only published columns are searched (the directory's text search also reads emails).
+    searched = [publishing.published_text_condition(text)] if text else []
+    page = directory.paginate(filters, published, *searched, page=page_number, per_page=per_page)
     page_ids = [a.id for a in page.items]
     try:
         with reference.engine().connect() as conn:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.orm import contains_eager
 
-from portal.database import db, utcnow
+from portal.database import contains_text, db, utcnow
 from portal.models import (
     COUNTING_STATUSES,
     Account,
@@ -188,10 +188,7 @@ def _conditions(filters: Filters, now: datetime) -> list:
     if filters.usage in USAGE_CHOICES:
         conditions.append(usage_condition(filters.usage, now))
     if filters.search_text:
-        like = f"%{filters.search_text.lower()}%"
-        conditions.append(
-            or_(func.lower(User.name).like(like), User.email.like(like), func.lower(Account.name).like(like))
-        )
+        conditions.append(or_(*(contains_text(c, filters.search_text) for c in (User.name, User.email, Account.name))))
     return conditions
 
 

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal import reference
-from portal.database import after_commit, commit, db, rollback, utcnow
+from portal.database import after_commit, commit, contains_text, db, rollback, utcnow
 from portal.models import (
     Account,
     Advocate,
@@ -371,6 +371,17 @@ def published_condition(available: bool | None = None):
         )
         condition = and_(condition, free if available else ~free)
     return condition
+
+
+def published_text_condition(text: str):
+    """Advocates whose published name, company or job title contains ``text``: a search by
+    another system reads only what the reference database shows, never an email address.
+    Asked of the advocate alone (subqueries), so a count needs no join."""
+    return or_(
+        Advocate.user_id.in_(select(User.id).where(contains_text(User.name, text))),
+        Advocate.account_id.in_(select(Account.id).where(contains_text(Account.name, text))),
+        contains_text(Advocate.job_title, text),
+    )
 
 
 def _published_ids() -> list[int]:
