@@ -4,6 +4,7 @@ CHECKs), the Flask-SQLAlchemy object, and the commit helpers."""
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import UTC, datetime
 
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Session, registry
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -120,7 +123,14 @@ def commit() -> None:
     db.session.commit()
     pending = db.session.info.pop(_AFTER_COMMIT, [])
     for func, args in pending:
-        func(*args)
+        try:
+            func(*args)
+        except Exception:  # noqa: BLE001
+            # The change is durable and cannot be undone by this failure (typically the job
+            # queue, Redis, is away): what the work was for waits in a durable row (an
+            # outbox message) that the periodic drain delivers when the queue is back.
+            # Failing the request now would only turn a saved change into a 500.
+            log.exception("work after commit failed (%s); left for the periodic drain", getattr(func, "__name__", func))
 
 
 def rollback() -> None:

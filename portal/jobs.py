@@ -28,7 +28,9 @@ def _create_huey():
     instance_path = default_instance_path()
     config = load_config(instance_path)
     if config["REDIS_URL"]:
-        return RedisHuey(config["JOBS_NAME"], url=config["REDIS_URL"], results=False)
+        # A Redis that does not answer fails an enqueue within seconds (the outbox row waits
+        # for the periodic drain) instead of holding the request.
+        return RedisHuey(config["JOBS_NAME"], url=config["REDIS_URL"], results=False, socket_connect_timeout=2)
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
         config["JOBS_NAME"], filename=str(Path(instance_path) / "jobs.sqlite3"), results=False

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from blueprints.public import bp
 from blueprints.public.forms import JoinForm, UnsubscribeForm
 from portal.database import commit, db
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf, limiter, rate_limit_storage, submitted_address
 from portal.forms import PROFILE_HELP
 from portal.jobs import queue_is_healthy
 from portal.models import normalise_email
@@ -18,6 +18,10 @@ def _form_limit() -> str:
     return current_app.config["PUBLIC_FORM_RATE_LIMIT"]
 
 
+def _join_address_limit() -> str:
+    return current_app.config["JOIN_ADDRESS_RATE_LIMIT"]
+
+
 @bp.get("/")
 def index():
     home = home_for(current_user) if current_user.is_authenticated else None
@@ -26,6 +30,7 @@ def index():
 
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit(_form_limit, methods=["POST"])
+@limiter.limit(_join_address_limit, methods=["POST"], key_func=submitted_address)
 def join():
     form = JoinForm()
     form.load_choices()
@@ -71,5 +76,6 @@ def healthz():
         database = "unavailable"
     queue = "ok" if queue_is_healthy() else "unavailable"
     healthy = database == "ok" and queue == "ok"
-    body = {"status": "ok" if healthy else "unavailable", "database": database, "queue": queue}
+    body = {"status": "ok" if healthy else "unavailable", "database": database, "queue": queue,
+            "rate_limits": rate_limit_storage()}
     return jsonify(body), 200 if healthy else 503
