@@ -12,6 +12,7 @@ from blueprints.api.openapi import spec
 from portal import reference
 from portal.database import commit, db
 from portal.models import TermKind
+from portal.models.api_token import READ_ADVOCATES, WRITE_ACCOUNTS
 from portal.models.taxonomy import ActivityType, Region, Term
 from portal.services import directory, publishing
 from portal.services.errors import DomainError
@@ -27,21 +28,31 @@ def _problem(status: int, title: str, detail: str, errors: dict | None = None, h
     return jsonify(body), status, headers or {}
 
 
-def token_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _, plain = header.partition(" ")
-        token = publishing.authenticate(plain.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
-            return _problem(
-                401, "Not signed in", "Send a valid API token: Authorization: Bearer <token>.",
-                headers={"WWW-Authenticate": 'Bearer realm="advocate-portal"'},
-            )
-        g.api_token = token
-        return view(*args, **kwargs)
+def token_required(scope: str):
+    """The view needs a valid token (not revoked, not expired) that was given ``scope``."""
 
-    return wrapped
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, plain = header.partition(" ")
+            token = publishing.authenticate(plain.strip()) if scheme.lower() == "bearer" else None
+            if token is None:
+                return _problem(
+                    401, "Not signed in", "Send a valid API token: Authorization: Bearer <token>.",
+                    headers={"WWW-Authenticate": 'Bearer realm="advocate-portal"'},
+                )
+            if not token.allows(scope):
+                return _problem(
+                    403, "Not allowed", f"This token may not do this: it needs the scope {scope}.",
+                    headers={"WWW-Authenticate": f'Bearer realm="advocate-portal", error="insufficient_scope", scope="{scope}"'},
+                )
+            g.api_token = token
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 @bp.get("/openapi.json")
@@ -50,7 +61,7 @@ def openapi():
 
 
 @bp.post("/accounts/<int:account_id>/health")
-@token_required
+@token_required(WRITE_ACCOUNTS)
 def account_health(account_id: int):
     if account_id > MAX_ID:  # no such row, and more than the database's integer holds
         return _problem(404, "Not found", f"No account {account_id}.")
@@ -103,7 +114,7 @@ def _int_arg(name: str, default: int, low: int, high: int, errors: dict) -> int:
 
 
 @bp.get("/advocates")
-@token_required
+@token_required(READ_ADVOCATES)
 def advocates():
     errors: dict[str, str] = {}
     ids: dict[str, list[int]] = {}
