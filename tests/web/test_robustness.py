@@ -8,7 +8,7 @@ import pytest
 from portal.services import publishing
 from tests.factories import AdminFactory, AdvocateFactory, StaffFactory
 
-HUGE = [2**63, 2**64 + 1, 10**20]
+HUGE = [2**63, 10**20]
 HUGE_PAGE = "99999999999999999999"
 ROLES = ["anonymous", "advocate", "staff", "admin"]
 
@@ -32,6 +32,15 @@ def urls_for(app, value: int) -> list[str]:
     return sorted(set(urls))
 
 
+# Ids and numbers people pass in query strings and forms, all at once and all too large.
+ID_PARAMETERS = ["advocate_id", "request_id", "item_ids", "product", "industry", "region", "use_case", "activity",
+                 "activity_type", "parent_id", "points", "target", "stock", "month_limit", "quarter_limit"]
+
+
+def huge_args(value: int) -> dict:
+    return {"page": HUGE_PAGE, "per_page": HUGE_PAGE, **{name: str(value) for name in ID_PARAMETERS}}
+
+
 def sign_in(role, login_as):
     if role == "advocate":
         return login_as(AdvocateFactory().user)
@@ -52,11 +61,12 @@ def test_no_route_answers_5xx_for_huge_ids_and_pages(app, client, db, login_as, 
         for url in urls_for(app, value):
             assert "<" not in url, url  # every variable was filled in
             for method in ("GET", "POST"):
-                response = client.open(f"{url}?page={HUGE_PAGE}&per_page={HUGE_PAGE}", method=method, headers=headers)
+                response = client.open(url, method=method, headers=headers, query_string=huge_args(value),
+                                       data=huge_args(value) if method == "POST" else None)
                 # A 500 rolls the test's data back too, so the walk stops at the first one.
                 assert response.status_code < 500, f"{method} {url}?page={HUGE_PAGE} as {role}: {response.status_code}"
                 walked += 1
-    assert walked > 300  # the walk reached the app's routes, not an empty map
+    assert walked > 200  # the walk reached the app's routes, not an empty map
 
 
 @pytest.mark.parametrize("value", [2**63, 2**64 + 1, 10**30])
