@@ -75,7 +75,15 @@ def healthz():
         db.session.rollback()
         database = "unavailable"
     queue = "ok" if queue_is_healthy() else "unavailable"
-    healthy = database == "ok" and queue == "ok"
-    body = {"status": "ok" if healthy else "unavailable", "database": database, "queue": queue,
-            "rate_limits": rate_limit_storage()}
-    return jsonify(body), 200 if healthy else 503
+    rate_limits = rate_limit_storage()
+    # Without the database nothing works (503: take this server out). Without the job queue
+    # or Redis the portal still serves every page and form, and keeps the work in the outbox:
+    # "degraded" (200), so that a Redis outage does not take every server out of the pool.
+    if database != "ok":
+        status = "unavailable"
+    elif queue != "ok" or "unreachable" in rate_limits:
+        status = "degraded"
+    else:
+        status = "ok"
+    body = {"status": status, "database": database, "queue": queue, "rate_limits": rate_limits}
+    return jsonify(body), 503 if status == "unavailable" else 200
