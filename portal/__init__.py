@@ -17,6 +17,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(instance_path, test_config))
+    from portal.urls import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any route is added
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from portal import cli, errors, jobs, security
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate

@@ -62,9 +62,22 @@ def defaults(instance_path: str) -> dict:
         # The dashboard's figures are recomputed at most this often (seconds) by each
         # process, and show when they were computed; 0 computes them on every request.
         "DASHBOARD_CACHE_SECONDS": 60,
+        # Abuse limits (README: "Rate limits"). Per email address, strict: one inbox cannot be
+        # flooded with sign-in links, from however many clients.
         "SIGN_IN_RATE_LIMIT": "5 per minute;20 per hour",
-        # Public forms (/join, one-click unsubscribe), per client.
-        "PUBLIC_FORM_RATE_LIMIT": "10 per minute;50 per hour",
+        # Per client (an IP address), sized for an office whose people all sign in through
+        # one address on a Monday morning.
+        "SIGN_IN_CLIENT_RATE_LIMIT": "60 per minute;600 per hour",
+        # Wrong passwords per (address, client), each window a longer back-off; a stranger's
+        # failures elsewhere never lock out the real user's correct password.
+        "PASSWORD_FAILURE_LIMIT": "5 per 5 minutes;10 per hour;20 per day",
+        # Public forms (/join, one-click unsubscribe), per client (sized for an office).
+        "PUBLIC_FORM_RATE_LIMIT": "30 per minute;300 per hour",
+        # /join per address: each submission emails that address, so it is strict.
+        "JOIN_ADDRESS_RATE_LIMIT": "3 per hour;10 per day",
+        # Reverse proxies in front of the app that set X-Forwarded-For (and -Proto): the
+        # client of a per-client limit is then the address they report, not the proxy's.
+        "TRUSTED_PROXIES": 0,
         # Queue name (a Redis key prefix / table name): separate portals sharing one Redis
         # need different names.
         "JOBS_NAME": "advocate-portal",
@@ -120,6 +133,11 @@ def _derived(config: Config) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(config["DATABASE_URL"]),
         "RATELIMIT_STORAGE_URI": config["REDIS_URL"] or "memory://",
+        # Redis away: each process counts in its own memory (Flask-Limiter logs the switch
+        # and checks for Redis again, backing off); no request fails because of it.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2} if config["REDIS_URL"] else {},
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

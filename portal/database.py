@@ -4,13 +4,17 @@ CHECKs), the Flask-SQLAlchemy object, and the commit helpers."""
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import UTC, datetime
 
 from collections.abc import Callable
 
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Session, registry
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -65,7 +69,42 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# The highest page any list offers: a page number in a URL is clamped to it, so that no
+# offset computed from it overflows the database's 64-bit integers (SQLite raises, and
+# PostgreSQL refuses, an OFFSET of 10**20).
+MAX_PAGE = 1_000_000
+MAX_PER_PAGE = 100
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(value, high))
+
+
+class PortalSQLAlchemy(SQLAlchemy):
+    def paginate(self, select, *, page=None, per_page=None, max_per_page=None, error_out=True, count=True):
+        """Flask-SQLAlchemy's pagination, with the page and page size read from the URL
+        clamped to what the database can count to (a huge ``?page=`` is the last page
+        there could be, empty, never an overflow)."""
+        if has_request_context():
+            if page is None:
+                page = request.args.get("page", 1, type=int) or 1
+            if per_page is None:
+                per_page = clamp(request.args.get("per_page", 20, type=int) or 20, 1, MAX_PER_PAGE)
+        page = clamp(page if page is not None else 1, 1, MAX_PAGE)
+        return super().paginate(
+            select, page=page, per_page=per_page, max_per_page=max_per_page, error_out=error_out, count=count
+        )
+
+
+db = PortalSQLAlchemy(model_class=Base)
+
+
+def contains_text(column, text: str):
+    """``column`` contains ``text``, ignoring case, with every character of ``text`` taken
+    literally: a person's ``%``, ``_`` (and the escape character ``/``) are escaped, so a
+    search cannot be turned into a pattern that probes the data one character at a time.
+    Every LIKE on a person's text goes through here."""
+    return column.icontains(text, autoescape=True)
 
 
 # --- one transaction per request -----------------------------------------------------------
@@ -84,7 +123,14 @@ def commit() -> None:
     db.session.commit()
     pending = db.session.info.pop(_AFTER_COMMIT, [])
     for func, args in pending:
-        func(*args)
+        try:
+            func(*args)
+        except Exception:  # noqa: BLE001
+            # The change is durable and cannot be undone by this failure (typically the job
+            # queue, Redis, is away): what the work was for waits in a durable row (an
+            # outbox message) that the periodic drain delivers when the queue is back.
+            # Failing the request now would only turn a saved change into a 500.
+            log.exception("work after commit failed (%s); left for the periodic drain", getattr(func, "__name__", func))
 
 
 def rollback() -> None:

@@ -57,4 +57,7 @@ def data_uri(content: bytes, mimetype: str) -> str:
 
 
 def pdf_response(pdf: bytes, filename: str):
-    return send_file(BytesIO(pdf), mimetype=PDF_MIMETYPE, as_attachment=True, download_name=filename)
+    """A PDF download; certificates and reports name people, so no cache keeps them."""
+    response = send_file(BytesIO(pdf), mimetype=PDF_MIMETYPE, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, make_response, render_template
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.database import rollback
@@ -62,7 +62,13 @@ def init_app(app: Flask) -> None:
         # CSRF failures carry a useful, non-sensitive description.
         if error.code == 400 and error.description and "CSRF" in error.description:
             detail = "Your form expired or was sent from another page. Reload the page and try again."
-        return _respond(error.code, detail)
+        response = make_response(_respond(error.code, detail))
+        # What the exception says in its headers stays said: Allow on a 405 (RFC 9110),
+        # Retry-After on a 429, WWW-Authenticate on a 401.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -29,11 +29,19 @@ def _create_huey():
     instance_path = default_instance_path()
     config = load_config(instance_path)
     if config["REDIS_URL"]:
-        return RedisHuey(config["JOBS_NAME"], url=config["REDIS_URL"], results=False)
+        # A Redis that does not answer fails an enqueue within seconds (the outbox row waits
+        # for the periodic drain) instead of holding the request.
+        return RedisHuey(config["JOBS_NAME"], connection_pool=redis_pool(config["REDIS_URL"]), results=False)
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
         config["JOBS_NAME"], filename=str(Path(instance_path) / "jobs.sqlite3"), results=False
     )
+
+
+def redis_pool(url: str):
+    from redis import ConnectionPool
+
+    return ConnectionPool.from_url(url, socket_connect_timeout=2)
 
 
 huey = _create_huey()

@@ -1,4 +1,16 @@
 from flask import current_app, has_request_context, request, url_for
+from werkzeug.routing import IntegerConverter
+
+# The largest id any table can hold on either database (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:...>`` for the whole app: a number no database column can hold is not an id,
+    so the URL does not match (404) instead of reaching the database and overflowing it."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed: bool = False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def external_url(endpoint: str, **values) -> str:

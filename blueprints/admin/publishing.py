@@ -5,13 +5,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, SelectChoice, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.admin import bp
 from portal.database import commit, db
 from portal.extensions import htmx
+from portal.forms import MultiCheckboxField
 from portal.models import ApiToken, CheckSubject
+from portal.models.api_token import SCOPES
 from portal.services import checks, publishing
 from portal.services.errors import DomainError
 
@@ -21,6 +23,10 @@ SUBJECTS = {subject.value: subject for subject in CheckSubject}
 
 class ApiTokenForm(FlaskForm):
     name = StringField("Used by", validators=[DataRequired("Name the system that will use this token."), Length(max=100)])
+    # At least one is needed; the service says so beside the group (a required attribute on
+    # each checkbox would tell a browser that every one of them must be ticked).
+    scopes = MultiCheckboxField("What it may do", choices=[SelectChoice(key, label) for key, label in SCOPES.items()])
+    expires_on = DateField("Works until", validators=[Optional()])
 
 
 @bp.get("/publishing")
@@ -102,7 +108,7 @@ def create_api_token():
     if not form.validate_on_submit():
         return _tokens_page(form, status=422)
     try:
-        _token, plain = publishing.create_token(current_user, form.name.data)
+        _token, plain = publishing.create_token(current_user, form.name.data, form.scopes.data, form.expires_on.data)
     except DomainError as exc:
         form[exc.field or "name"].errors.append(exc.message)
         return _tokens_page(form, status=422)

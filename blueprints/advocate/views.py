@@ -397,6 +397,7 @@ def privacy_page():
 def export_my_data():
     response = jsonify(privacy.export_data(current_user))
     response.headers["Content-Disposition"] = 'attachment; filename="my-advocate-data.json"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

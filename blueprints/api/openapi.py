@@ -60,7 +60,8 @@ _ADVOCATE = {
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Malformed request (for example a NUL byte in a parameter).", 401: "Missing, wrong or revoked token.", 404: "No such account.", 422: "Invalid input; see error.fields.",
+    text = {400: "Malformed request (for example a NUL byte in a parameter).", 401: "Missing, wrong, revoked or expired token.",
+            403: "The token lacks the scope this operation needs (advocates:read or accounts:write).", 404: "No such account.", 422: "Invalid input; see error.fields.",
             503: "The reference database does not answer; try again later."}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
 
@@ -117,7 +118,7 @@ def spec() -> dict:
                                 "approved_advocates": {"type": "integer"},
                             },
                         }}}},
-                        **_errors(400, 401, 404, 422),
+                        **_errors(400, 401, 403, 404, 422),
                     },
                 }
             },
@@ -133,7 +134,9 @@ def spec() -> dict:
                         _name_filter("activity_type", "Open to these activities (all of)"),
                         {"name": "available_now", "in": "query", "required": False,
                          "schema": {"type": "string", "enum": ["true", "false"]}},
-                        {"name": "q", "in": "query", "required": False, "description": "Name or company contains",
+                        {"name": "q", "in": "query", "required": False,
+                         "description": "Published name, company or job title contains (never an email "
+                                        "address); % and _ are taken literally",
                          "schema": {"type": "string", "maxLength": 100}},
                         {"name": "cursor", "in": "query", "required": False,
                          "description": "Where the next page starts: follow the `next` link, which carries it. "
@@ -164,7 +167,7 @@ def spec() -> dict:
                                 "schema_version": {"type": "integer"},
                             },
                         }}}},
-                        **_errors(400, 401, 422, 503),
+                        **_errors(400, 401, 403, 422, 503),
                     },
                 }
             },

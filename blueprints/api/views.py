@@ -15,6 +15,7 @@ from blueprints.api.openapi import spec
 from portal import reference
 from portal.database import commit, db
 from portal.models import TermKind
+from portal.models.api_token import READ_ADVOCATES, WRITE_ACCOUNTS
 from portal.models.taxonomy import ActivityType, Region, Term
 from portal.services import directory, publishing
 from portal.services.errors import DomainError
@@ -30,21 +31,31 @@ def _problem(status: int, title: str, detail: str, errors: dict | None = None, h
     return jsonify(body), status, headers or {}
 
 
-def token_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _, plain = header.partition(" ")
-        token = publishing.authenticate(plain.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
-            return _problem(
-                401, "Not signed in", "Send a valid API token: Authorization: Bearer <token>.",
-                headers={"WWW-Authenticate": 'Bearer realm="advocate-portal"'},
-            )
-        g.api_token = token
-        return view(*args, **kwargs)
+def token_required(scope: str):
+    """The view needs a valid token (not revoked, not expired) that was given ``scope``."""
 
-    return wrapped
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, plain = header.partition(" ")
+            token = publishing.authenticate(plain.strip()) if scheme.lower() == "bearer" else None
+            if token is None:
+                return _problem(
+                    401, "Not signed in", "Send a valid API token: Authorization: Bearer <token>.",
+                    headers={"WWW-Authenticate": 'Bearer realm="advocate-portal"'},
+                )
+            if not token.allows(scope):
+                return _problem(
+                    403, "Not allowed", f"This token may not do this: it needs the scope {scope}.",
+                    headers={"WWW-Authenticate": f'Bearer realm="advocate-portal", error="insufficient_scope", scope="{scope}"'},
+                )
+            g.api_token = token
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 @bp.get("/openapi.json")
@@ -53,7 +64,7 @@ def openapi():
 
 
 @bp.post("/accounts/<int:account_id>/health")
-@token_required
+@token_required(WRITE_ACCOUNTS)
 def account_health(account_id: int):
     if account_id > MAX_ID:  # no such row, and more than the database's integer holds
         return _problem(404, "Not found", f"No account {account_id}.")
@@ -92,8 +103,8 @@ def _term_ids(kind: TermKind) -> dict[str, int]:
 
 
 def _int_arg(name: str, default: int, low: int, high: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw is None:
+    raw = request.args.get(name, "").strip()
+    if not raw:  # missing or empty: no choice made
         return default
     try:
         value = int(raw)
@@ -106,12 +117,12 @@ def _int_arg(name: str, default: int, low: int, high: int, errors: dict) -> int:
 
 
 @bp.get("/advocates")
-@token_required
+@token_required(READ_ADVOCATES)
 def advocates():
     errors: dict[str, str] = {}
     ids: dict[str, list[int]] = {}
     for name, lookup in _NAMED_FILTERS.items():
-        wanted = request.args.getlist(name)
+        wanted = [w for w in request.args.getlist(name) if w.strip()]  # an empty value is no filter
         if not wanted:
             ids[name] = []
             continue
@@ -123,7 +134,7 @@ def advocates():
     available = request.args.get("available_now", "")
     if available not in ("", "true", "false"):
         errors["available_now"] = "Send true or false."
-    text = request.args.get("q", "")
+    text = request.args.get("q", "").strip()
     if len(text) > 100:
         errors["q"] = "Use at most 100 characters."
     legacy = "page" in request.args  # v1's numbered pages, kept for existing clients
@@ -140,11 +151,14 @@ def advocates():
 
     filters = directory.Filters(
         product_ids=ids["product"], industry_ids=ids["industry"], region_ids=ids["region"],
-        use_case_ids=ids["use_case"], activity_type_ids=ids["activity_type"], text=text,
+        use_case_ids=ids["use_case"], activity_type_ids=ids["activity_type"],
     )
-    published = publishing.published_condition(available={"": None, "true": True, "false": False}[available])
+    # Only published columns are searched (the directory's text search also reads emails).
+    published = [publishing.published_condition(available={"": None, "true": True, "false": False}[available])]
+    if text:
+        published.append(publishing.published_text_condition(text))
     if legacy:
-        page = directory.paginate(filters, published, page=page_number, per_page=per_page)
+        page = directory.paginate(filters, *published, page=page_number, per_page=per_page)
         page_ids, total, number = [a.id for a in page.items], page.total, page.page
         following = {"page": str(page.page + 1)} if page.has_next else None
     else:
@@ -153,8 +167,8 @@ def advocates():
         # once, for the first page, and carried in the cursor.
         after, number, total = position or (0, 1, None)
         if position is None and with_total == "true":
-            total = directory.count(filters, published)
-        page_ids = directory.ids_after(filters, published, after=after, limit=per_page + 1)
+            total = directory.count(filters, *published)
+        page_ids = directory.ids_after(filters, *published, after=after, limit=per_page + 1)
         following = None
         if len(page_ids) > per_page:
             page_ids = page_ids[:per_page]

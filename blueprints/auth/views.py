@@ -6,7 +6,7 @@ from requests import RequestException
 from blueprints.auth import bp
 from blueprints.auth.forms import ConfirmLinkForm, EmailLinkForm, PasswordSignInForm
 from portal.database import commit
-from portal.extensions import limiter
+from portal.extensions import limiter, submitted_address, submitted_address_and_client
 from portal.models import AdvocateStatus, normalise_email
 from portal.security import home_for, safe_next
 from portal.services import auth, nominations
@@ -17,9 +17,16 @@ def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
-def _submitted_address() -> str:
-    """Rate-limit key per address, so one inbox cannot be flooded from many clients."""
-    return "address:" + normalise_email(request.form.get("email", ""))[:254]
+def _client_limit() -> str:
+    return current_app.config["SIGN_IN_CLIENT_RATE_LIMIT"]
+
+
+def _password_failure_limit() -> str:
+    return current_app.config["PASSWORD_FAILURE_LIMIT"]
+
+
+def _password_refused(response) -> bool:
+    return response.status_code == 422
 
 
 def _render_sign_in(link_form=None, password_form=None, status=200):
@@ -47,8 +54,8 @@ def sign_in():
 
 
 @bp.post("/sign-in/link")
-@limiter.limit(_sign_in_limit)
-@limiter.limit(_sign_in_limit, key_func=_submitted_address)
+@limiter.limit(_client_limit)
+@limiter.limit(_sign_in_limit, key_func=submitted_address)
 def send_link():
     form = EmailLinkForm()
     if not form.validate_on_submit():
@@ -80,7 +87,7 @@ def confirm_link(token: str):
 
 
 @bp.post("/sign-in/link/<token>")
-@limiter.limit(_sign_in_limit)
+@limiter.limit(_client_limit)
 def redeem_link(token: str):
     form = ConfirmLinkForm()
     if not form.validate_on_submit():
@@ -98,8 +105,10 @@ def redeem_link(token: str):
 
 
 @bp.post("/sign-in/password")
-@limiter.limit(_sign_in_limit)
-@limiter.limit(_sign_in_limit, key_func=_submitted_address)
+@limiter.limit(_client_limit)
+# Only refusals count, per address and client, with a longer wait at each step: there is no
+# per-address count here, which anyone could fill to lock the owner out.
+@limiter.limit(_password_failure_limit, key_func=submitted_address_and_client, deduct_when=_password_refused)
 def password_sign_in():
     form = PasswordSignInForm()
     if not form.validate_on_submit():
@@ -122,7 +131,7 @@ def _sso_unavailable(exc: RequestException):
 
 
 @bp.get("/sign-in/sso")
-@limiter.limit(_sign_in_limit)
+@limiter.limit(_client_limit)
 def sso_start():
     if not current_app.config["OIDC_ENABLED"]:
         abort(404)

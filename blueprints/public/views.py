@@ -5,7 +5,7 @@ from sqlalchemy import text
 from blueprints.public import bp
 from blueprints.public.forms import JoinForm, UnsubscribeForm
 from portal.database import commit, db
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf, limiter, rate_limit_storage, submitted_address
 from portal.forms import PROFILE_HELP
 from portal.jobs import queue_is_healthy
 from portal.models import normalise_email
@@ -18,6 +18,10 @@ def _form_limit() -> str:
     return current_app.config["PUBLIC_FORM_RATE_LIMIT"]
 
 
+def _join_address_limit() -> str:
+    return current_app.config["JOIN_ADDRESS_RATE_LIMIT"]
+
+
 @bp.get("/")
 def index():
     home = home_for(current_user) if current_user.is_authenticated else None
@@ -26,6 +30,7 @@ def index():
 
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit(_form_limit, methods=["POST"])
+@limiter.limit(_join_address_limit, methods=["POST"], key_func=submitted_address)
 def join():
     form = JoinForm()
     form.load_choices()
@@ -70,6 +75,15 @@ def healthz():
         db.session.rollback()
         database = "unavailable"
     queue = "ok" if queue_is_healthy() else "unavailable"
-    healthy = database == "ok" and queue == "ok"
-    body = {"status": "ok" if healthy else "unavailable", "database": database, "queue": queue}
-    return jsonify(body), 200 if healthy else 503
+    rate_limits = rate_limit_storage()
+    # Without the database nothing works (503: take this server out). Without the job queue
+    # or Redis the portal still serves every page and form, and keeps the work in the outbox:
+    # "degraded" (200), so that a Redis outage does not take every server out of the pool.
+    if database != "ok":
+        status = "unavailable"
+    elif queue != "ok" or "unreachable" in rate_limits:
+        status = "degraded"
+    else:
+        status = "ok"
+    body = {"status": status, "database": database, "queue": queue, "rate_limits": rate_limits}
+    return jsonify(body), 503 if status == "unavailable" else 200

@@ -114,7 +114,7 @@ def reward_image(reward_id: int):
     reward = db.get_or_404(Reward, reward_id)
     if reward.image is None or not rewards.is_visible(reward, current_user):
         abort(404)
-    return uploads.serve(reward.image)
+    return uploads.serve(reward.image, personal=False)
 
 
 @bp.get("/rewards/mine")

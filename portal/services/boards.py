@@ -296,6 +296,30 @@ def _decide_application(actor: User, item: QueueItem, approve: bool, reason: str
 # --- freed seats, offers, terms -------------------------------------------------------------
 
 
+def erase_for(advocate_ids: list[int], now: datetime | None = None) -> None:
+    """An erased person leaves every board: a member's term ends and a seat offered to them
+    is declined, both offered to the waitlist; applications are withdrawn (their queue items
+    are withdrawn with the person's others); every motivation is cleared."""
+    if not advocate_ids:
+        return
+    now = now or utcnow()
+    freed: set[int] = set()
+    seats = db.session.scalars(select(BoardSeat).where(BoardSeat.advocate_id.in_(advocate_ids)).order_by(BoardSeat.id))
+    for seat in seats.all():
+        if seat.status is SeatStatus.MEMBER:
+            _transition(seat, (SeatStatus.MEMBER,), status=SeatStatus.ENDED, ended_at=now)
+            freed.add(seat.board_id)
+        elif seat.status is SeatStatus.OFFERED:
+            _transition(seat, (SeatStatus.OFFERED,), status=SeatStatus.DECLINED, offer_expires_at=None, decided_at=now)
+            freed.add(seat.board_id)
+        elif seat.status in (SeatStatus.APPLIED, SeatStatus.WAITLISTED):
+            _transition(seat, (SeatStatus.APPLIED, SeatStatus.WAITLISTED), status=SeatStatus.WITHDRAWN, decided_at=now)
+        seat.motivation = ""
+    db.session.flush()
+    for board_id in sorted(freed):
+        fill_free_seats(db.session.get(Board, board_id), now)
+
+
 def fill_free_seats(board: Board, now: datetime | None = None) -> list[BoardSeat]:
     """Offer every free seat to the next on the waitlist, first come first served."""
     now = now or utcnow()

@@ -42,6 +42,7 @@ from portal.models import (
     Upload,
     User,
 )
+from portal.models.campaigns import new_token
 from portal.services import approvals, audit, directory, points, uploads
 from portal.services.errors import DomainError
 from portal.services.notify import notify
@@ -431,7 +432,9 @@ def _their_proofs(advocate_ids: list[int]) -> Select:
 
 
 def erase_for(advocate_ids: list[int]) -> None:
-    """An erased account's screenshots are deleted; proofs still waiting are withdrawn."""
+    """An erased account's screenshots are deleted, its review links, notes and the team's
+    reasons cleared, and proofs still waiting withdrawn. The personal tracking links stop
+    working (a new random token, linked to nobody); the participation stays, counted."""
     if not advocate_ids:
         return
     proofs = db.session.scalars(_their_proofs(advocate_ids)).all()
@@ -439,8 +442,15 @@ def erase_for(advocate_ids: list[int]) -> None:
     for proof in proofs:
         proof.screenshot_id = None
         proof.note = ""
+        proof.review_url = ""
+        proof.reason = ""
         if proof.status is ProofStatus.SUBMITTED:
             proof.status = ProofStatus.WITHDRAWN
+    for participation in db.session.scalars(
+        select(CampaignParticipation).where(CampaignParticipation.advocate_id.in_(advocate_ids))
+    ):
+        participation.token = new_token()
+        participation.last_clicked_at = None
     db.session.flush()
     if screenshot_ids:
         db.session.execute(delete(Upload).where(Upload.id.in_(screenshot_ids)))

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from portal.database import db, utcnow
+from portal.database import contains_text, db, utcnow
 from portal.models import (
     Account,
     Advocate,
@@ -78,10 +78,7 @@ def _conditions(filters: Filters, now: datetime) -> list:
     if filters.usage in USAGE_CHOICES:
         conditions.append(availability.usage_condition(filters.usage, now))
     if filters.search_text:
-        like = f"%{filters.search_text.lower()}%"
-        conditions.append(
-            or_(func.lower(User.name).like(like), User.email.like(like), func.lower(Account.name).like(like))
-        )
+        conditions.append(or_(*(contains_text(c, filters.search_text) for c in (User.name, User.email, Account.name))))
     return conditions
 
 

@@ -29,6 +29,8 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from itertools import chain
 
 from flask import current_app
@@ -39,7 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from portal import reference
-from portal.database import after_commit, db, utcnow
+from portal.database import after_commit, contains_text, db, utcnow
 from portal.models import (
     Account,
     Advocate,
@@ -55,6 +57,7 @@ from portal.models import (
     RegionCountry,
     User,
 )
+from portal.models.api_token import SCOPES
 from portal.services import audit, availability, outbox
 from portal.services.consistency import Difference, Progress, describe
 from portal.services.contact_rules import local_date
@@ -360,6 +363,17 @@ def published_condition(available: bool | None = None):
     return condition
 
 
+def published_text_condition(text: str):
+    """Advocates whose published name, company or job title contains ``text``: a search by
+    another system reads only what the reference database shows, never an email address.
+    Asked of the advocate alone (subqueries), so a count needs no join."""
+    return or_(
+        Advocate.user_id.in_(select(User.id).where(contains_text(User.name, text))),
+        Advocate.account_id.in_(select(Account.id).where(contains_text(Account.name, text))),
+        contains_text(Advocate.job_title, text),
+    )
+
+
 def _published_ids() -> list[int]:
     return list(db.session.scalars(select(Advocate.id).where(published_condition()).order_by(Advocate.id)))
 
@@ -556,15 +570,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(actor: User, name: str) -> tuple[ApiToken, str]:
-    """A new token; the plain token is returned once and never stored."""
+def create_token(
+    actor: User, name: str, scopes: list[str] | None = None, expires_on: date | None = None
+) -> tuple[ApiToken, str]:
+    """A new token that may do ``scopes`` (all of them unless given) until the end of
+    ``expires_on`` (UTC), or until revoked; the plain token is returned once, never stored."""
     name = name.strip()
     if not name:
         raise DomainError("Name the system that will use this token.", field="name")
     if len(name) > 100:
         raise DomainError("Use at most 100 characters.", field="name")
+    scopes = list(SCOPES) if scopes is None else [s for s in SCOPES if s in scopes]
+    if not scopes:
+        raise DomainError("Choose what the token may do.", field="scopes")
+    expires_at = None
+    if expires_on is not None:
+        if expires_on <= utcnow().date():
+            raise DomainError("Choose a day after today, or leave it empty for no expiry.", field="expires_on")
+        expires_at = datetime.combine(expires_on + timedelta(days=1), time_of_day.min, tzinfo=UTC)
     plain = "ap_" + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, token_hash=hash_token(plain), prefix=plain[:10], created_by_id=actor.id)
+    token = ApiToken(name=name, token_hash=hash_token(plain), prefix=plain[:10], created_by_id=actor.id,
+                     scopes=scopes, expires_at=expires_at)
     db.session.add(token)
     db.session.flush()
     audit.record(actor, "api_token.created", token, f"API token “{name}” created")
@@ -583,10 +609,12 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
 
 
 def authenticate(plain: str | None) -> ApiToken | None:
+    """The token, if it exists and is neither revoked nor expired (its scopes are the
+    caller's to check, with ``ApiToken.allows``)."""
     if not plain:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
-    if token is None or token.revoked_at is not None:
+    if token is None or not token.active:
         return None
     return token
 

@@ -59,10 +59,12 @@ def store_image(uploader: User | None, file: FileStorage, *, field: str = "file"
     return upload
 
 
-def serve(upload: Upload) -> Response:
-    """The stored bytes, as the type found at upload; never sniffed or run by the browser."""
+def serve(upload: Upload, *, personal: bool = True) -> Response:
+    """The stored bytes, as the type found at upload; never sniffed or run by the browser.
+    A personal file (a review screenshot) is never kept by the browser or a proxy: after
+    sign-out or erasure it must not be readable from a cache; a catalog image may be."""
     response = Response(upload.content, mimetype=upload.mimetype)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = "no-store" if personal else "private, max-age=3600"
     return response

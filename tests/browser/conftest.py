@@ -91,8 +91,10 @@ def portal(smtp_server, tmp_path_factory) -> Portal:
         # Every test signs in; from one client address the default limit (5 a minute)
         # would answer 429 within seconds.
         PORTAL_SIGN_IN_RATE_LIMIT="1000 per minute",
+        PORTAL_SIGN_IN_CLIENT_RATE_LIMIT="1000 per minute",
         # The same for /join, which several tests submit.
         PORTAL_PUBLIC_FORM_RATE_LIMIT="1000 per minute",
+        PORTAL_JOIN_ADDRESS_RATE_LIMIT="1000 per minute",
     )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

@@ -28,10 +28,12 @@ def api_token_created(open, portal):
     page.goto("/admin/publishing")
     page.get_by_role("link", name="manage API tokens").click()
     page.get_by_label("Used by").fill("Gainsight health feed")
+    page.get_by_label(re.compile("Report account health")).check()
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_role("heading", name="Copy the new token now")).to_be_visible()
     expect(page.locator("#new-token")).to_have_text(re.compile(r"^ap_"))
     expect(page.get_by_role("region", name="Tokens")).to_contain_text("Gainsight health feed")
+    expect(page.get_by_role("region", name="Tokens")).to_contain_text("accounts:write")
     return page
 
 

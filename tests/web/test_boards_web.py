@@ -169,6 +169,7 @@ def test_the_member_and_the_team_download_the_certificate(client, db, login_as):
     login_as(seat.advocate.user)
     mine = client.get(f"/boards/seats/{seat.id}/certificate.pdf")
     assert mine.status_code == 200 and mine.mimetype == "application/pdf" and mine.data.startswith(b"%PDF")
+    assert mine.headers["Cache-Control"] == "no-store"
     login_as(AdminFactory())
     assert client.get(f"/admin/boards/seats/{seat.id}/certificate.pdf").data.startswith(b"%PDF")
     assert client.get(f"/admin/boards/seats/{applied(seat.board).id}/certificate.pdf").status_code == 404

@@ -144,6 +144,7 @@ def test_the_screenshot_is_served_as_the_image_it_is(client, login_as, world):
     login_as(world["advocate"])
     response = client.get(_path("/campaigns/proofs/{proof}/screenshot", world))
     assert response.mimetype == "image/png" and response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"  # personal: never kept by a browser or proxy
     assert response.data == png_bytes()
 
 

@@ -360,6 +360,7 @@ def test_my_data_holds_my_own_data_only(client, taxonomies):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == "no-store"
     data = json.loads(response.text)
     assert data["person"]["email"] == mine.user.email
     assert [m["id"] for m in data["memberships"]] == [mine.id]

@@ -245,7 +245,7 @@ def test_an_admin_creates_a_token_shown_once_and_stored_hashed(client, db, login
     login_as(AdminFactory())
     html = client.get("/admin/publishing/tokens").text
     assert "No tokens yet" in html
-    response = submit(client, html, "/admin/publishing/tokens", name="Gainsight health feed")
+    response = submit(client, html, "/admin/publishing/tokens", name="Gainsight health feed", scopes=["accounts:write"])
     assert response.status_code == 200
     plain = next(e.text.strip() for e in parse(response.text).elements if e.attrs.get("id") == "new-token")
     token = db.session.scalar(select(ApiToken))

@@ -134,6 +134,7 @@ def test_the_certificate_is_a_pdf_with_the_name_and_reward_for_its_owner_and_adm
     login_as(advocate.user)
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
     reader = PdfReader(io.BytesIO(response.data))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) == 1

@@ -283,7 +283,10 @@ class TestCsrf:
 
 # --- rate limits ----------------------------------------------------------------------------
 
-LIMIT = 5  # SIGN_IN_RATE_LIMIT: "5 per minute;20 per hour"
+LIMIT = 5  # SIGN_IN_RATE_LIMIT, per address: "5 per minute;20 per hour"
+CLIENT_LIMIT = 60  # SIGN_IN_CLIENT_RATE_LIMIT, per client: "60 per minute;600 per hour"
+FAILURES = 5  # PASSWORD_FAILURE_LIMIT, per (address, client): "5 per 5 minutes;10 per hour;20 per day"
+JOIN_LIMIT = 3  # JOIN_ADDRESS_RATE_LIMIT, per address: "3 per hour;10 per day"
 
 
 def post_from(app, number: int, path: str, data: dict):
@@ -300,15 +303,26 @@ def assert_too_many(response):
     assert int(response.headers["Retry-After"]) > 0
 
 
+def join_data(email: str) -> dict:
+    from tests.web.intake import join_data as filled_in
+
+    return filled_in(email=email)
+
+
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}], indirect=True, ids=["limited"])
 class TestRateLimits:
-    def test_the_link_form_is_limited_per_client(self, client, db):
-        addresses = [f"person{n}@customer.example" for n in range(LIMIT + 1)]
-        for address in addresses[:LIMIT]:
+    def test_an_office_behind_one_address_signs_in(self, client, db):
+        """Forty colleagues ask for links from the office's one address: all are sent."""
+        addresses = [f"colleague{n}@customer.example" for n in range(40)]
+        for address in addresses:
             assert client.post("/sign-in/link", data={"email": address}).status_code == 302
 
-        assert_too_many(client.post("/sign-in/link", data={"email": addresses[-1]}))
-        assert emails_to(addresses[-1]) == []
+    def test_the_link_form_is_limited_per_client(self, client, db):
+        for n in range(CLIENT_LIMIT):
+            assert client.post("/sign-in/link", data={"email": f"person{n}@customer.example"}).status_code == 302
+
+        assert_too_many(client.post("/sign-in/link", data={"email": "one-more@customer.example"}))
+        assert emails_to("one-more@customer.example") == []
 
     def test_the_link_form_is_limited_per_address(self, app, db):
         advocate = UserFactory()
@@ -321,32 +335,55 @@ class TestRateLimits:
         assert_too_many(response)
         assert len(emails_to(advocate.email)) == LIMIT
 
-    def test_the_password_form_is_limited_per_client(self, client, db):
+    def test_wrong_passwords_back_off_per_address_and_client(self, app, db):
         staff = StaffFactory()
-        for n in range(LIMIT):
-            guess = {"email": f"guess{n}@example.com", "password": "guess"}
-            assert client.post("/sign-in/password", data=guess).status_code == 422
-
-        # Even the right password is turned away once the client is over its limit.
-        right = {"email": staff.email, "password": TEST_PASSWORD}
-        assert_too_many(client.post("/sign-in/password", data=right))
-        assert signed_in_user_id(client) is None
-
-    def test_the_password_form_is_limited_per_address(self, app, db):
-        staff = StaffFactory()
-        for number in range(LIMIT):
-            guess = {"email": staff.email, "password": f"guess {number}"}
-            _, response = post_from(app, number, "/sign-in/password", guess)
+        client = app.test_client()
+        for n in range(FAILURES):
+            response = client.post("/sign-in/password", data={"email": staff.email, "password": f"guess {n}"})
             assert response.status_code == 422
 
-        right = {"email": staff.email, "password": TEST_PASSWORD}
-        client, response = post_from(app, 99, "/sign-in/password", right)
-        assert_too_many(response)
+        # This client has to wait, even with the right password, for this address...
+        assert_too_many(client.post("/sign-in/password", data={"email": staff.email, "password": TEST_PASSWORD}))
         assert signed_in_user_id(client) is None
-        assert fresh(staff).last_sign_in_at is None
+        # ... but not for another address: the client is not locked out of the portal.
+        other = StaffFactory()
+        assert client.post("/sign-in/password", data={"email": other.email, "password": TEST_PASSWORD}).status_code == 302
+
+    def test_strangers_cannot_lock_out_the_right_password(self, app, db):
+        """Wrong passwords for an admin's address from five other machines, more than the
+        old per-address limit: the admin's own machine still signs in."""
+        admin = AdminFactory()
+        for number in range(5):
+            for attempt in range(FAILURES + 2):
+                guess = {"email": admin.email, "password": f"guess {number}-{attempt}"}
+                _, response = post_from(app, number, "/sign-in/password", guess)
+                assert response.status_code in (422, 429)
+
+        client, response = post_from(app, 99, "/sign-in/password", {"email": admin.email, "password": TEST_PASSWORD})
+        assert response.status_code == 302
+        assert signed_in_user_id(client) == str(admin.id)
+
+    def test_a_right_password_does_not_count_as_a_failure(self, app, db):
+        staff = StaffFactory()
+        client = app.test_client()
+        for _ in range(FAILURES + 2):
+            client.post("/sign-out")
+            assert client.post("/sign-in/password", data={"email": staff.email, "password": TEST_PASSWORD}).status_code == 302
+
+    def test_join_is_limited_per_address(self, app, db, taxonomies):
+        address = "flooded@customer.example"
+        for number in range(JOIN_LIMIT):
+            _, response = post_from(app, number, "/join", join_data(address))
+            assert response.status_code == 302
+
+        _, response = post_from(app, 99, "/join", join_data(address.upper()))
+        assert_too_many(response)
+        assert len(emails_to(address)) == JOIN_LIMIT
+        _, response = post_from(app, 99, "/join", join_data("someone-else@customer.example"))
+        assert response.status_code == 302
 
     def test_confirming_links_is_limited_per_client(self, client, db):
-        for n in range(LIMIT):
+        for n in range(CLIENT_LIMIT):
             assert client.post(f"/sign-in/link/guess-{n}", data={}).status_code == 400
         assert_too_many(client.post("/sign-in/link/guess-last", data={}))
 
@@ -362,3 +399,19 @@ class TestRateLimits:
         for _ in range(LIMIT * 3):
             assert client.get("/sign-in").status_code == 200
             assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"RATELIMIT_ENABLED": True, "TRUSTED_PROXIES": 1, "SIGN_IN_CLIENT_RATE_LIMIT": "2 per minute"}],
+    indirect=True,
+    ids=["behind-a-proxy"],
+)
+def test_behind_a_proxy_each_forwarded_client_is_counted_alone(client, db):
+    def ask_from(client_address: str, n: int):
+        return client.post("/sign-in/link", data={"email": f"p{client_address}-{n}@customer.example"},
+                           headers={"X-Forwarded-For": client_address})
+
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        assert [ask_from(address, n).status_code for n in range(2)] == [302, 302]
+    assert_too_many(ask_from("203.0.113.1", 3))
