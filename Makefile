@@ -17,7 +17,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --constraint $(CONSTRAINTS)
 TEST_WORKERS ?= auto
 export PORT
 
-.PHONY: run test install install-dev browser migrate seed clean lock
+.PHONY: run test install install-dev browser oidc-provider migrate seed clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -80,8 +80,15 @@ browser:
 	  fi; \
 	fi
 
-test: install-dev browser
+# The single sign-on tests run node-oidc-provider (a standards-compliant OpenID provider),
+# pinned by tests/oidc_provider/package-lock.json; they need Node.js 20 and npm.
+OIDC_PROVIDER := tests/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --silent
+oidc-provider: $(OIDC_PROVIDER)/node_modules/.package-lock.json
+
+test: install-dev browser oidc-provider
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache $(OIDC_PROVIDER)/node_modules

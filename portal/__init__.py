@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal.models import AdvocateStatus, OutboxStatus, Role
     from portal.services.taxonomy import country_names, language_names
+    from portal.services.outbox import development_mailbox
     from portal.urls import nav_current, nav_current_any
 
     app.jinja_env.globals.update(
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         country_name=lambda code: country_names().get(code, code),
         nav_current=nav_current,
         nav_current_any=nav_current_any,
+        development_mailbox=lambda: development_mailbox(app.config),
     )
     app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from portal.database import commit
 from portal.models import CheckSubject, Role
@@ -49,10 +49,18 @@ def create_admin(email: str, name: str | None, sso_only: bool, password: str | N
 @click.command("login-link")
 @click.argument("email")
 def login_link(email: str) -> None:
-    """Print a one-time sign-in URL for EMAIL (for support)."""
+    """Print a one-time sign-in URL for EMAIL (for support); in production, email it to them.
+
+    Production never prints it: a command's output ends up in logs (CI, container
+    platforms, shell history tools), and a link there signs anyone in."""
     user = auth.find_user(email)
     if user is None or not user.active:
         raise click.ClickException(f"No active account for {email}.")
+    if current_app.config["ENV"] == "production":
+        auth.email_sign_in_link(user)
+        commit()
+        click.echo(f"Emailed a one-time sign-in link to {user.email}.")
+        return
     click.echo(auth.sign_in_url(user))
 
 

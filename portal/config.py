@@ -35,9 +35,12 @@ def defaults(instance_path: str) -> dict:
         "BASE_URL": f"http://127.0.0.1:{port}",
         "PROGRAM_NAME": "Advocate Portal",
         "COMPANY_NAME": "Example Co",
-        # Outgoing email. Without SMTP_HOST messages are printed and kept for the
-        # development mailbox at /admin/mailbox.
+        # Outgoing email. Without SMTP_HOST, development prints messages and keeps them for
+        # the development mailbox at /admin/mailbox; production refuses to start unless
+        # MAIL_LOG_ONLY chooses to log each message's recipient and subject (never its body,
+        # which holds sign-in links).
         "SMTP_HOST": "",
+        "MAIL_LOG_ONLY": False,
         "SMTP_PORT": 25,
         "SMTP_USERNAME": "",
         "SMTP_PASSWORD": "",
@@ -50,6 +53,18 @@ def defaults(instance_path: str) -> dict:
         "OIDC_CLIENT_ID": "",
         "OIDC_CLIENT_SECRET": "",
         "OIDC_LABEL": "company single sign-on",
+        # The provider's email is believed only with email_verified=true, unless the
+        # provider is trusted to verify every address it hands out (e.g. the company's own
+        # directory): then a missing email_verified is accepted.
+        "OIDC_TRUST_EMAIL": False,
+        # Roles that may sign in with single sign-on (comma-separated).
+        "OIDC_ROLES": "staff,admin",
+        # Sessions end after this long without a request, and this long after sign-in
+        # whatever happens; admins' sooner.
+        "SESSION_IDLE_MINUTES": 120,
+        "SESSION_MAX_HOURS": 24,
+        "ADMIN_SESSION_IDLE_MINUTES": 30,
+        "ADMIN_SESSION_MAX_HOURS": 12,
         "SIGN_IN_LINK_MAX_AGE": 15 * 60,
         # Links that verify a self-nomination's email, and invitations from staff, may sit
         # in an inbox longer; both are still single-use.
@@ -113,8 +128,29 @@ def load_config(instance_path: str, test_config: dict | None = None) -> Config:
                 f'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         config["SECRET_KEY"] = _development_secret(instance_path)
+    if config["ENV"] == "production" and not config["SMTP_HOST"] and not config["MAIL_LOG_ONLY"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}_SMTP_HOST is not set. Production sends email (sign-in links among it) "
+            f"through SMTP; set {ENV_PREFIX}_SMTP_HOST, or set {ENV_PREFIX}_MAIL_LOG_ONLY=true to "
+            "send nothing and log only each message's recipient and subject."
+        )
+    config["OIDC_ROLES"] = _roles(config["OIDC_ROLES"])
     config.update(_derived(config))
     return config
+
+
+def _roles(value) -> tuple[str, ...]:
+    from portal.models.user import Role
+
+    names = value.split(",") if isinstance(value, str) else list(value)
+    roles = tuple(name.strip().lower() for name in names if name.strip())
+    unknown = sorted(set(roles) - {role.value for role in Role})
+    if unknown:
+        raise ConfigError(
+            f"{ENV_PREFIX}_OIDC_ROLES has unknown roles {', '.join(unknown)}; "
+            f"use some of {', '.join(role.value for role in Role)}"
+        )
+    return roles
 
 
 def _development_secret(instance_path: str) -> str:

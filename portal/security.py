@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, MutableMapping
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.database import db
@@ -36,7 +37,11 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not session_is_current(user, session, time.time()):
+            session.clear()  # ended: the cookie is answered with an empty one
+            return None
+        return user
 
     @app.before_request
     def refuse_nul_bytes():
@@ -59,6 +64,49 @@ def init_app(app: Flask) -> None:
         if current_user and current_user.is_authenticated:
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+# Session keys next to Flask-Login's own: the user's session generation at sign-in, and when
+# the session began and was last used (seconds since the epoch).
+SESSION_GENERATION = "_generation"
+SIGNED_IN_AT = "_signed_in_at"
+SEEN_AT = "_seen_at"
+# The last-used time is rewritten at most this often, not with every response.
+SEEN_AT_RESOLUTION = 60
+
+
+def start_session(user: User, store: MutableMapping, now: float) -> None:
+    """Stamp a new session for ``user`` (after Flask-Login's ``login_user``)."""
+    store[SESSION_GENERATION] = user.session_generation
+    store[SIGNED_IN_AT] = now
+    store[SEEN_AT] = now
+
+
+def session_limits(user: User) -> tuple[int, int]:
+    """(idle, absolute) lifetime in seconds; admins' are shorter."""
+    config = current_app.config
+    if user.role is Role.ADMIN:
+        return config["ADMIN_SESSION_IDLE_MINUTES"] * 60, config["ADMIN_SESSION_MAX_HOURS"] * 3600
+    return config["SESSION_IDLE_MINUTES"] * 60, config["SESSION_MAX_HOURS"] * 3600
+
+
+def session_is_current(user: User, store: MutableMapping, now: float) -> bool:
+    """Whether the session in ``store`` still signs ``user`` in: made since their last
+    sign-out (generation), used recently enough (idle) and not too long ago (absolute).
+    Marks it used."""
+    signed_in_at, seen_at = store.get(SIGNED_IN_AT), store.get(SEEN_AT)
+    if store.get(SESSION_GENERATION) != user.session_generation:
+        return False
+    if not isinstance(signed_in_at, int | float) or not isinstance(seen_at, int | float):
+        return False
+    idle, absolute = session_limits(user)
+    if now - seen_at > idle or now - signed_in_at > absolute:
+        return False
+    if now - seen_at >= SEEN_AT_RESOLUTION:
+        store[SEEN_AT] = now
+    return True
 
 
 def _send_to_sign_in():

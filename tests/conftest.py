@@ -17,6 +17,7 @@ import os
 import random
 import socket
 import tempfile
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from sqlalchemy.pool import NullPool
 from portal import create_app, jobs
 from portal.database import db as _db
 from portal.extensions import limiter
+from portal.security import start_session
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -398,6 +400,7 @@ def login_as(client):
             session.clear()
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            start_session(user, session, time.time())
         return user
 
     return login

@@ -51,6 +51,7 @@ def test_production_without_a_secret_refuses_to_start(tmp_path, secret):
 def test_production_reads_the_secret_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_SECRET_KEY", "s" * 64)
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "mail.example.com")
     app = create_app(config_for(tmp_path))
     assert app.config["SECRET_KEY"] == "s" * 64
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -178,3 +179,11 @@ def test_a_postgres_url_from_the_environment_is_rewritten(tmp_path, monkeypatch)
 def test_the_default_database_lives_in_the_instance_folder(tmp_path):
     config = load_config(str(tmp_path / "instance"))
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'portal.sqlite3'}"
+
+
+def test_unknown_single_sign_on_roles_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_OIDC_ROLES", "staff,owner")
+    with pytest.raises(ConfigError, match="PORTAL_OIDC_ROLES has unknown roles owner"):
+        create_app(config_for(tmp_path))
+    monkeypatch.setenv("PORTAL_OIDC_ROLES", " Admin , staff ")
+    assert create_app(config_for(tmp_path)).config["OIDC_ROLES"] == ("admin", "staff")

@@ -1,17 +1,17 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.admin import bp
 from portal.database import commit, db
-from portal.models import OutboxKind, OutboxMessage, OutboxStatus
-from portal.services import outbox
+from portal.models import Advocate, OutboxKind, OutboxMessage, OutboxStatus
+from portal.services import auth, outbox
 
 PAGE_SIZE = 25
 
 
 def _require_mailbox() -> None:
-    # The development mailbox only exists while no SMTP server is configured.
-    if not current_app.config["MAIL_CONSOLE"]:
+    if not outbox.development_mailbox(current_app.config):
         abort(404)
 
 
@@ -47,3 +47,14 @@ def retry_mail(message_id: int):
         commit()
         flash("The message is queued again.", "success")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("admin.dashboard"))
+
+
+@bp.post("/advocates/<int:advocate_id>/sign-out-everywhere")
+def sign_out_advocate_everywhere(advocate_id: int):
+    """Ends every session of the person behind an advocate record (a lost laptop, a
+    colleague who left), recorded in the record's history."""
+    advocate = db.get_or_404(Advocate, advocate_id)
+    auth.sign_out_everywhere(current_user, advocate.user, record=advocate)
+    commit()
+    flash(f"{advocate.user.name} is signed out on every device and browser.", "success")
+    return redirect(url_for("admin.advocate_detail", advocate_id=advocate.id))

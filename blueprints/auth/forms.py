@@ -33,3 +33,7 @@ class PasswordSignInForm(FlaskForm):
 class ConfirmLinkForm(FlaskForm):
     next = HiddenField()
     submit = SubmitField("Sign me in")
+
+
+class SignOutEverywhereForm(FlaskForm):
+    submit = SubmitField("Sign out everywhere")

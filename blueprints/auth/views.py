@@ -1,14 +1,16 @@
+import time
+
 from authlib.integrations.base_client import OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from requests import RequestException
 
 from blueprints.auth import bp
-from blueprints.auth.forms import ConfirmLinkForm, EmailLinkForm, PasswordSignInForm
+from blueprints.auth.forms import ConfirmLinkForm, EmailLinkForm, PasswordSignInForm, SignOutEverywhereForm
 from portal.database import commit
 from portal.extensions import limiter, submitted_address, submitted_address_and_client
 from portal.models import AdvocateStatus, normalise_email
-from portal.security import home_for, safe_next
+from portal.security import home_for, safe_next, session_limits, start_session
 from portal.services import auth, nominations
 from portal.urls import external_url
 
@@ -42,6 +44,7 @@ def _render_sign_in(link_form=None, password_form=None, status=200):
 def _finish_sign_in(user, next_url: str | None):
     session.clear()  # nothing from before sign-in carries over into the signed-in session
     login_user(user)
+    start_session(user, session, time.time())
     commit()
     return redirect(safe_next(next_url) or home_for(user))
 
@@ -148,9 +151,18 @@ def sso_callback():
         abort(404)
     next_url = session.pop("sso_next", None)
     try:
-        token = current_app.extensions["sso"].authorize_access_token()
-        claims = token.get("userinfo") or current_app.extensions["sso"].userinfo(token=token)
-        user = auth.sign_in_with_oidc(dict(claims))
+        sso = current_app.extensions["sso"]
+        token = sso.authorize_access_token()
+        if not token.get("userinfo"):  # the ID token's claims, checked by Authlib
+            raise OAuthError("missing_id_token", "the provider sent no ID token")
+        claims = dict(token["userinfo"])
+        if auth.needs_userinfo(claims):
+            userinfo = sso.userinfo(token=token)
+            # OIDC Core 5.3.2: userinfo about another subject must not be used.
+            if userinfo.get("sub") != claims.get("sub"):
+                raise OAuthError("userinfo_mismatch", "the userinfo response is about another subject")
+            claims = {**userinfo, **claims}
+        user = auth.sign_in_with_oidc(claims["iss"], claims)
     except OAuthError as exc:
         current_app.logger.info("single sign-on refused: %s", exc)
         flash("Single sign-on did not complete. Please try again.", "error")
@@ -165,8 +177,38 @@ def sso_callback():
 
 @bp.post("/sign-out")
 def sign_out():
-    # CSRFProtect has checked the token of the empty form by now.
+    # CSRFProtect has checked the token of the empty form by now. Ending the user's session
+    # generation makes every copy of this session's cookie worthless too.
+    if current_user.is_authenticated:
+        auth.end_sessions(current_user)
+        commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("public.index"))
+
+
+@bp.get("/sign-out/everywhere")
+@login_required
+def sign_out_everywhere_page():
+    idle, absolute = session_limits(current_user)
+    return render_template(
+        "auth/sign_out_everywhere.html",
+        form=SignOutEverywhereForm(formdata=None),
+        idle_minutes=idle // 60,
+        max_hours=absolute // 3600,
+    )
+
+
+@bp.post("/sign-out/everywhere")
+@login_required
+def sign_out_everywhere():
+    form = SignOutEverywhereForm()
+    if not form.validate_on_submit():
+        abort(400)
+    auth.sign_out_everywhere(current_user, current_user)
+    commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out on every device and browser.", "info")
+    return redirect(url_for("auth.sign_in"))

@@ -64,7 +64,7 @@ from portal.models.rewards import (
 )
 from portal.models.taxonomy import ActivityType, ActivityWeight, Region, RegionCountry, Term, TermKind
 from portal.models.upload import Upload
-from portal.models.user import Role, User, normalise_email
+from portal.models.user import Role, User, UserIdentity, normalise_email
 
 __all__ = [
     "ACTIVE_SEAT_STATUSES",
@@ -125,6 +125,7 @@ __all__ = [
     "TermKind",
     "Upload",
     "User",
+    "UserIdentity",
     "advocate_activity_types",
     "advocate_products",
     "advocate_use_cases",

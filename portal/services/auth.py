@@ -7,9 +7,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.database import db, utcnow
-from portal.models import Role, User, normalise_email
+from portal.models import Role, User, UserIdentity, normalise_email
+from portal.services import audit
 from portal.services.errors import DomainError
 from portal.services.notify import email_user
 from portal.services.outbox import queue_email
@@ -84,13 +86,7 @@ def request_sign_in_link(email: str, next_url: str | None = None) -> None:
     user = find_user(email)
     config = current_app.config
     if user is not None and user.active and user.role in LINK_ROLES:
-        email_user(
-            user,
-            f"Your sign-in link for {config['PROGRAM_NAME']}",
-            "sign_in_link",
-            url=sign_in_url(user, next_url),
-            minutes=config["SIGN_IN_LINK_MAX_AGE"] // 60,
-        )
+        email_sign_in_link(user, next_url)
     elif user is None:
         # Only the owner of the address reads this, so it reveals nothing to the requester,
         # and it tells a customer who typed the address they were invited with what to do.
@@ -101,6 +97,17 @@ def request_sign_in_link(email: str, next_url: str | None = None) -> None:
             program_url=external_url("public.index"),
         )
     # An inactive user, or a team member (who signs in with SSO or a password), gets nothing.
+
+
+def email_sign_in_link(user: User, next_url: str | None = None) -> None:
+    config = current_app.config
+    email_user(
+        user,
+        f"Your sign-in link for {config['PROGRAM_NAME']}",
+        "sign_in_link",
+        url=sign_in_url(user, next_url),
+        minutes=config["SIGN_IN_LINK_MAX_AGE"] // 60,
+    )
 
 
 def check_sign_in_token(token: str) -> User:
@@ -143,6 +150,34 @@ def record_sign_in(user: User) -> None:
     db.session.flush()
 
 
+# --- sessions -------------------------------------------------------------------------------
+
+
+def end_sessions(user: User) -> None:
+    """Every session of ``user`` made so far stops working (sign-out): sessions carry the
+    generation they were made in, and the user loader compares it on every request."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user)
+
+
+def sign_out_everywhere(actor: User, user: User, record=None) -> None:
+    """End every session of ``user``, at their own request or an admin's, on the record
+    (``record``: what the admin acted from, e.g. the advocate record; else the user)."""
+    end_sessions(user)
+    summary = (
+        f"{user.name} signed out everywhere"
+        if actor.id == user.id
+        else f"{actor.name} signed {user.name} out everywhere"
+    )
+    audit.record(actor, "user.signed_out_everywhere", record or user, summary, user_id=user.id)
+    db.session.flush()
+
+
 # --- passwords ------------------------------------------------------------------------------
 
 
@@ -179,17 +214,72 @@ def _verify(password_hash: str, password: str) -> bool:
 # --- single sign-on -------------------------------------------------------------------------
 
 
-def sign_in_with_oidc(claims: dict) -> User:
-    """Match the provider's verified email to an existing, active account."""
-    email = claims.get("email")
-    if not email or claims.get("email_verified") is False:
-        raise SignInError("Your single sign-on account did not share a verified email address.")
-    user = find_user(email)
-    if user is None or not user.active:
-        raise SignInError(
-            "There is no portal account for this address. Ask the advocacy team to add you."
-        )
+# The same words for every refusal that could otherwise tell someone which addresses have
+# accounts, or what role an account has (no account enumeration through the provider).
+NO_SSO_ACCOUNT = (
+    "Single sign-on did not find a portal account you can use with it. If you should have one, "
+    "ask the advocacy team; customers sign in with an emailed link instead."
+)
+UNVERIFIED_EMAIL = (
+    "Your single sign-on provider did not confirm that your email address is verified, so the "
+    "portal cannot use it. Ask your IT team to verify it, or sign in another way."
+)
+
+OIDC_CLAIMS = ("email", "email_verified")
+
+
+def needs_userinfo(claims: dict) -> bool:
+    """True when the ID token lacks claims the sign-in needs: OIDC Core lets a provider send
+    them only from its userinfo endpoint (node-oidc-provider does by default)."""
+    return any(name not in claims for name in OIDC_CLAIMS)
+
+
+def sign_in_with_oidc(issuer: str, claims: dict) -> User:
+    """The user an OpenID Connect sign-in is for.
+
+    An identity already linked by (issuer, subject) decides, whatever the email says now.
+    Otherwise the provider's email must be verified (``email_verified`` true, or the issuer
+    trusted for email by configuration) and belong to an account, which is then linked to
+    this subject for good. Only the configured roles may use single sign-on."""
+    config = current_app.config
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise SignInError(NO_SSO_ACCOUNT)
+    identity = db.session.scalar(
+        select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
+    )
+    if identity is not None:
+        user = identity.user
+    else:
+        user = _account_for_first_sso(issuer, claims)
+    if not user.active or user.role.value not in config["OIDC_ROLES"]:
+        raise SignInError(NO_SSO_ACCOUNT)
+    if identity is None:
+        identity = UserIdentity(user_id=user.id, issuer=issuer, subject=subject)
+        try:
+            with db.session.begin_nested():  # the unique constraints decide, not the read above
+                db.session.add(identity)
+        except IntegrityError as exc:  # linked to another subject at this very moment
+            raise SignInError(NO_SSO_ACCOUNT) from exc
+    identity.last_used_at = utcnow()
     record_sign_in(user)
+    return user
+
+
+def _account_for_first_sso(issuer: str, claims: dict) -> User:
+    """The account a subject not linked yet may claim: by a verified email, and only if no
+    other subject of this provider holds the account already."""
+    email = claims.get("email")
+    verified = claims.get("email_verified") is True or (
+        current_app.config["OIDC_TRUST_EMAIL"] and "email_verified" not in claims
+    )
+    if not isinstance(email, str) or not email or not verified:
+        raise SignInError(UNVERIFIED_EMAIL)
+    user = find_user(email)
+    if user is None or db.session.scalar(
+        select(UserIdentity.id).where(UserIdentity.user_id == user.id, UserIdentity.issuer == issuer)
+    ):
+        raise SignInError(NO_SSO_ACCOUNT)
     return user
 
 

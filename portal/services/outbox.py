@@ -121,9 +121,21 @@ def build_email(payload: dict) -> EmailMessage:
     return message
 
 
+def development_mailbox(config) -> bool:
+    """Whether email is kept for reading at /admin/mailbox: only in development without SMTP.
+    In production a message's body holds working sign-in links, so nobody reads it there."""
+    return config["ENV"] == "development" and config["MAIL_CONSOLE"] and not config["MAIL_LOG_ONLY"]
+
+
 def _send_email(outbox_message: OutboxMessage) -> None:
     config = current_app.config
     message = build_email(outbox_message.payload)
+    if config["MAIL_CONSOLE"] and not development_mailbox(config):
+        # MAIL_LOG_ONLY (production's only way to run without SMTP): nothing is sent, and
+        # the log says to whom and what about, never the body or the other headers, which
+        # carry sign-in and unsubscribe links.
+        log.warning("email not sent (no SMTP configured): to %s, subject %r", message["To"], message["Subject"])
+        return
     if config["MAIL_CONSOLE"]:
         # Development without SMTP: print it; admins also read it at /admin/mailbox.
         # Decoded, not as MIME: a long line (every sign-in link) makes the body

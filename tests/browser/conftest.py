@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import Inbox, free_port, missing
+from tests.oidc import node_provider
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -72,13 +73,26 @@ def _chromium_installed():
 
 
 @pytest.fixture(scope="session")
-def portal(smtp_server, tmp_path_factory) -> Portal:
+def portal_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(portal_url):
+    """A real OpenID provider (node-oidc-provider) the portal's single sign-on uses."""
+    with node_provider(f"{portal_url}/sign-in/sso/callback") as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def portal(smtp_server, oidc_provider, portal_url, tmp_path_factory) -> Portal:
     """The portal as the README starts it (`make run`), with its own instance folder
-    (SQLite database, secret, job queue) and email going to the test SMTP server."""
+    (SQLite database, secret, job queue), email going to the test SMTP server and single
+    sign-on through a real OpenID provider."""
     instance = tmp_path_factory.mktemp("portal-instance")
     log_path = instance / "make-run.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = portal_url
+    port = int(url.rsplit(":", 1)[1])
     env = os.environ.copy()
     for name in ("TEST_DATABASE_URL", "PORTAL_DATABASE_URL", "PORTAL_REDIS_URL"):
         env.pop(name, None)
@@ -88,6 +102,9 @@ def portal(smtp_server, tmp_path_factory) -> Portal:
         PORTAL_BASE_URL=url,
         PORTAL_SMTP_HOST="127.0.0.1",
         PORTAL_SMTP_PORT=str(smtp_server.port),
+        PORTAL_OIDC_ISSUER=oidc_provider.issuer,
+        PORTAL_OIDC_CLIENT_ID=oidc_provider.client_id,
+        PORTAL_OIDC_CLIENT_SECRET=oidc_provider.client_secret,
         # Every test signs in; from one client address the default limit (5 a minute)
         # would answer 429 within seconds.
         PORTAL_SIGN_IN_RATE_LIMIT="1000 per minute",
@@ -95,6 +112,10 @@ def portal(smtp_server, tmp_path_factory) -> Portal:
         # The same for /join, which several tests submit.
         PORTAL_PUBLIC_FORM_RATE_LIMIT="1000 per minute",
         PORTAL_JOIN_ADDRESS_RATE_LIMIT="1000 per minute",
+        # Signed-in sessions are made once and reused for the whole run (signed_in_state),
+        # which may outlast the admins' 30 idle minutes on a busy machine.
+        PORTAL_SESSION_IDLE_MINUTES="600",
+        PORTAL_ADMIN_SESSION_IDLE_MINUTES="600",
     )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -275,15 +296,14 @@ def sign_in_with_password(page: Page, email: str, password: str) -> None:
     form = team_form(page)
     form.get_by_role("textbox", name="Email", exact=True).fill(email)
     form.get_by_label("Password").fill(password)
-    form.get_by_role("button", name="Sign in").click()
+    form.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def login_link(portal: Portal, email: str) -> str:
-    """A sign-in URL from the support command (`flask login-link`), run against the test
-    server's instance folder: how a team member without a password gets in."""
+def flask_command(portal: Portal, *args: str) -> str:
+    """Run `flask --app wsgi ARGS` against the test server's instance folder; its output."""
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "login-link", email],
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
         cwd=ROOT,
         env=portal.env,
         capture_output=True,
@@ -291,7 +311,13 @@ def login_link(portal: Portal, email: str) -> str:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+    return result.stdout
+
+
+def login_link(portal: Portal, email: str) -> str:
+    """A sign-in URL from the support command (`flask login-link`): how a team member
+    without a password gets in."""
+    return flask_command(portal, "login-link", email).strip().splitlines()[-1]
 
 
 def sign_in_with_login_link(page: Page, portal: Portal, email: str) -> None:

@@ -36,7 +36,7 @@ def sign_in_with_password_error(page, portal):
     page.goto("/sign-in")
     form = team_form(page)
     form.get_by_role("textbox", name="Email", exact=True).fill(ADMIN_EMAIL)
-    form.get_by_role("button", name="Sign in").click()
+    form.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text("Enter your password.")).to_be_visible()
 
 
@@ -70,6 +70,12 @@ def admin_dashboard(page, portal):
     page.goto("/admin")
 
 
+def sign_out_everywhere(page, portal):
+    sign_in_by_link(page, portal)
+    page.get_by_role("link", name="Sign out everywhere").click()
+    expect(page.get_by_role("heading", name="Sign out everywhere")).to_be_visible()
+
+
 def not_found(page, portal):
     assert page.goto("/no-such-page").status == 404
 
@@ -89,6 +95,7 @@ PAGES = [
     invalid_link,
     advocate_home,
     admin_dashboard,
+    sign_out_everywhere,
     not_found,
     forbidden,
 ]

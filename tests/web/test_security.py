@@ -12,7 +12,7 @@ from portal.config import ConfigError
 from portal.database import db as _db
 from portal.models import OutboxStatus
 from portal.services import auth
-from tests.factories import TEST_PASSWORD, AdminFactory, FailedEmailFactory, StaffFactory, UserFactory
+from tests.factories import TEST_PASSWORD, AdminFactory, AdvocateFactory, FailedEmailFactory, StaffFactory, UserFactory
 from tests.web.pages import (
     emails_to,
     find_form,
@@ -134,7 +134,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, db):
 @pytest.fixture
 def production_app(app_config):
     secret = "a-long-random-production-secret-" * 2
-    app = create_app({**app_config, "ENV": "production", "SECRET_KEY": secret})
+    app = create_app({**app_config, "ENV": "production", "SECRET_KEY": secret, "SMTP_HOST": "mail.example.com"})
     yield app
     with app.app_context():
         for engine in _db.engines.values():
@@ -229,7 +229,31 @@ def mailbox_retry(client, login_as) -> Post:
     )
 
 
-STATE_CHANGES = [sign_in_link, password, link_redeem, sign_out, mailbox_retry]
+def sign_out_everywhere(client, login_as) -> Post:
+    user = login_as(UserFactory())
+    return Post(
+        page="/sign-out/everywhere",
+        action="/sign-out/everywhere",
+        data={},
+        happened=lambda: fresh(user).session_generation == 1,
+        form_action="/sign-out/everywhere",
+    )
+
+
+def admin_signs_out_an_advocate(client, login_as) -> Post:
+    login_as(AdminFactory())
+    advocate = AdvocateFactory()
+    action = f"/admin/advocates/{advocate.id}/sign-out-everywhere"
+    return Post(
+        page=f"/admin/advocates/{advocate.id}",
+        action=action,
+        data={},
+        happened=lambda: fresh(advocate.user).session_generation == 1,
+        form_action=action,
+    )
+
+
+STATE_CHANGES = [sign_in_link, password, link_redeem, sign_out, mailbox_retry, sign_out_everywhere, admin_signs_out_an_advocate]
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], indirect=True, ids=["csrf"])
