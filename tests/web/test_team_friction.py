@@ -1,0 +1,50 @@
+"""What the team and sellers tripped over (issue 17), over HTTP: "Send anyway" without a
+reason, a reference request's criteria after it is sent, an advocate's points on their
+record, and the amount of a won ask in the asks list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.database import commit, db
+from portal.models import Ask, AskOutcome, AskStatus, PointsSource, Region, Term, TermKind
+from portal.services import points
+from tests.web.asks import activity, ask_data, build_asks_world, make_ask, make_request, queue_item_of
+from tests.web.intake import error_beside, named, text_of
+from tests.web.pages import find_form, parse, submit
+
+
+@pytest.fixture
+def world(db):
+    return build_asks_world()
+
+
+# --- 1. "Send anyway" needs a reason ---------------------------------------------------------
+
+
+def test_send_anyway_without_a_reason_says_so_beside_the_reason_and_keeps_the_form(client, world, login_as):
+    owner = world.world.owner
+    make_ask(owner, ago=timedelta(0), prospect="Earlier This Month")
+    commit()
+    login_as(world.world.admin)
+    path = f"/admin/asks/new?advocate_id={owner.id}"
+    refused = client.post(path, data=ask_data())
+    assert refused.status_code == 422
+    # The first refusal offers the reason field without an error yet.
+    assert error_beside(refused.text, None, "override_reason") is None
+
+    again = submit(client, refused.text, None, to=path, override_reason="   ", notes="Typed before pressing it",
+                   activity_type=str(activity().id))
+
+    assert again.status_code == 422
+    assert error_beside(again.text, None, "override_reason") == (
+        "Write why you send it despite the rules: it goes into the audit trail."
+    )
+    assert find_form(again.text).fields["prospect_company"] == "Banco Futuro"
+    notes = [e for e in parse(again.text).elements if e.tag == "textarea" and e.attrs.get("name") == "notes"]
+    assert [e.text.strip() for e in notes] == ["Typed before pressing it"]
+    assert db.session.scalar(select(func.count(Ask.id)).where(Ask.prospect_company == "Banco Futuro")) == 0
