@@ -8,7 +8,7 @@ from blueprints.admin.forms import BulkDecisionForm, DecisionForm, QueueFilterFo
 from portal.database import commit, db, rollback
 from portal.extensions import htmx
 from portal.models import ProfileChange, QueueItem, QueueKind, QueueStatus, ReferenceRequest
-from portal.services import approvals, consent, profiles
+from portal.services import approvals, consent, profiles, references
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
@@ -80,6 +80,7 @@ def queue_item(item_id: int):
         change_rows=profiles.describe_change(change) if change else None,
         reference_request=request_,
         search_args=_search_args(request_) if request_ else None,
+        criteria=references.criteria_of([request_])[request_.id] if request_ else None,
         granted=consent.granted_purposes(item.advocate) if item.advocate else set(),
         wording=consent.current_wording,
         is_overdue=approvals.is_overdue,

@@ -48,3 +48,67 @@ def test_send_anyway_without_a_reason_says_so_beside_the_reason_and_keeps_the_fo
     notes = [e for e in parse(again.text).elements if e.tag == "textarea" and e.attrs.get("name") == "notes"]
     assert [e.text.strip() for e in notes] == ["Typed before pressing it"]
     assert db.session.scalar(select(func.count(Ask.id)).where(Ask.prospect_company == "Banco Futuro")) == 0
+
+
+# --- 2. a request's criteria stay visible -----------------------------------------------------
+
+
+def _request_with_criteria(world):
+    products = db.session.scalars(select(Term).where(Term.kind == TermKind.PRODUCT).order_by(Term.name).limit(2)).all()
+    industry = db.session.scalars(select(Term).where(Term.kind == TermKind.INDUSTRY).order_by(Term.name)).first()
+    request = make_request(
+        world.world.staff,
+        prospect="Istmo Seguros",
+        how_many=2,
+        product_ids=[p.id for p in products],
+        industry_id=industry.id,
+        region_id=named(Region, "Central America").id,
+        notes="How the rollout went in a regulated bank.",
+    )
+    commit()
+    return request, [p.name for p in products], industry.name
+
+
+def _criteria_text(products, industry) -> list[tuple[str, str]]:
+    return [
+        ("Advocates wanted", f"2 × {activity().name}"),
+        ("Products", ", ".join(products)),
+        ("Industry", industry),
+        ("Region", "Central America"),
+    ]
+
+
+def facts(html: str) -> list[tuple[str, str]]:
+    """The page's definition lists as (term, description) pairs, in order."""
+    items = [e for e in parse(html).elements if e.tag in ("dt", "dd")]
+    return [(" ".join(t.text.split()), " ".join(d.text.split())) for t, d in zip(items[::2], items[1::2], strict=True)]
+
+
+def test_the_seller_sees_what_they_asked_for_on_their_request(client, world, login_as):
+    request, products, industry = _request_with_criteria(world)
+    login_as(world.world.staff)
+
+    html = client.get("/staff/requests").text
+    page = text_of(html)
+
+    for expected in _criteria_text(products, industry):
+        assert expected in facts(html)
+    assert "What the prospect wants to hear about: How the rollout went in a regulated bank." in page
+
+
+def test_the_team_sees_the_criteria_on_the_request_page(client, world, login_as):
+    request, products, industry = _request_with_criteria(world)
+    login_as(world.world.admin)
+
+    html = client.get(f"/admin/queue/{queue_item_of(request).id}").text
+
+    for expected in _criteria_text(products, industry):
+        assert expected in facts(html)
+
+
+def test_a_request_without_criteria_says_any(client, world, login_as):
+    login_as(world.world.staff)
+
+    html = client.get("/staff/requests").text
+
+    assert [("Products", "Any"), ("Industry", "Any"), ("Region", "Any")] == [f for f in facts(html) if f[1] == "Any"]
