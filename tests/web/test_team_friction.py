@@ -112,3 +112,35 @@ def test_a_request_without_criteria_says_any(client, world, login_as):
     html = client.get("/staff/requests").text
 
     assert [("Products", "Any"), ("Industry", "Any"), ("Region", "Any")] == [f for f in facts(html) if f[1] == "Any"]
+
+
+# --- 4. an advocate's points on their record --------------------------------------------------
+
+
+def test_an_advocates_record_shows_the_balance_and_a_paginated_history(client, world, login_as):
+    owner = world.world.owner
+    for n in range(22):
+        points.award(owner, PointsSource.PROFILE_CONFIRMED, 1000 + n, points=5)
+    points.adjust(world.world.admin, owner, -10, "Duplicate award taken back")
+    commit()
+    login_as(world.world.admin)
+
+    first = client.get(f"/admin/advocates/{owner.id}")
+    page = text_of(first.text)
+
+    assert "100 points" in page  # 22 × 5 − 10
+    assert "23 entries · newest first" in page
+    assert "Duplicate award taken back" in page and "-10" in page
+    assert "Page 1 of 2" in page
+    second = text_of(client.get(f"/admin/advocates/{owner.id}?page=2").text)
+    assert "Page 2 of 2" in second
+    assert "Duplicate award taken back" not in second
+
+
+def test_an_advocate_without_points_has_an_empty_history_that_says_how_they_are_earned(client, world, login_as):
+    login_as(world.world.admin)
+
+    page = text_of(client.get(f"/admin/advocates/{world.world.other.id}").text)
+
+    assert "0 points" in page
+    assert "No points yet" in page
