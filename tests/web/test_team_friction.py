@@ -144,3 +144,19 @@ def test_an_advocate_without_points_has_an_empty_history_that_says_how_they_are_
 
     assert "0 points" in page
     assert "No points yet" in page
+
+
+# --- 5. the asks list shows what a won ask was worth ------------------------------------------
+
+
+def test_the_asks_list_shows_a_won_asks_amount(client, world, login_as):
+    make_ask(world.world.owner, status=AskStatus.COMPLETED, prospect="Won Deal Co",
+             outcome=AskOutcome.WON, outcome_amount=Decimal("125000.00"))
+    make_ask(world.world.other, status=AskStatus.COMPLETED, prospect="Lost Deal Co", outcome=AskOutcome.LOST)
+    commit()
+    login_as(world.world.admin)
+
+    page = text_of(client.get("/admin/asks?status=completed").text)
+
+    assert "Completed · won · 125,000.00" in page
+    assert "Completed · lost" in page and "Completed · lost ·" not in page
