@@ -192,7 +192,10 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
         {"label": "Nominated", "value": nominated},
         {"label": "Verified", "value": verified},
         {"label": "Approved", "value": approved_count},
-        {"label": "Active", "value": active},
+        # Not "Active": the dashboard's "Active advocates" counts every approved advocate by
+        # the asks of the quarter, while this step follows the quarter's nominees wherever
+        # their asks fall; one word for both read as a contradiction.
+        {"label": "Took part in an ask", "value": active},
     ]
     for step in steps:
         step["percent"] = _percent(step["value"], nominated)

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.database import commit, db
+from portal.database import commit, db, rollback
 from portal.models import Ask, AskOutcome, AskStatus, PointsSource, Region, Term, TermKind
-from portal.services import points
+from portal.services import points, reporting
 from tests.web.asks import activity, ask_data, build_asks_world, make_ask, make_request, queue_item_of
 from tests.web.intake import error_beside, named, text_of
 from tests.web.pages import find_form, parse, submit
@@ -160,3 +160,19 @@ def test_the_asks_list_shows_a_won_asks_amount(client, world, login_as):
 
     assert "Completed · won · 125,000.00" in page
     assert "Completed · lost" in page and "Completed · lost ·" not in page
+
+
+# --- 7. the funnel and the active advocates agree and say what they count -----------------------
+
+
+def test_the_funnel_and_active_advocates_are_labelled_so_they_do_not_contradict(client, world, login_as):
+    login_as(world.world.admin)
+
+    html = client.get("/admin").text
+    funnel = figure_text(html, "funnel-heading")
+    activity_box = figure_text(html, "activity-heading")
+
+    assert "Took part in an ask" in funnel and ">Active<" not in html
+    assert "Only" in funnel and "nominees count here; “Active advocates” beside it counts every approved advocate." in funnel
+    assert "approved advocates" in activity_box
+    assert "the nomination funnel follows only the people nominated in" in activity_box
