@@ -162,6 +162,93 @@ def test_the_asks_list_shows_a_won_asks_amount(client, world, login_as):
     assert "Completed · lost" in page and "Completed · lost ·" not in page
 
 
+# --- 6. the dashboard sees the team's own changes at once ---------------------------------------
+
+
+def figure_text(html: str, heading_id: str) -> str:
+    """The text of the dashboard figure whose heading has this id."""
+    start = html.rindex("<article", 0, html.index(f'id="{heading_id}"'))
+    return " ".join(text_of(html[start:html.index("</article>", start)]).split())
+
+
+def _revenue(html: str) -> str:
+    return figure_text(html, "revenue-heading")
+
+
+def test_the_team_s_writes_show_on_the_next_dashboard_load(app, client, world, login_as):
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    login_as(world.world.admin)
+    first = client.get("/admin").text
+    assert "won in 0 deals" in _revenue(first)
+    assert "No growth targets yet." in first
+    assert client.get("/admin").text == first  # nothing changed: the same figures, reused
+
+    # A completed deal.
+    done = client.post(f"/admin/asks/{world.accepted.id}", data={"outcome": "won", "outcome_amount": "125000"})
+    assert done.status_code == 302
+    after_deal = client.get("/admin").text
+    assert "125,000" in _revenue(after_deal) and "won in 1 deal " in _revenue(after_deal)
+
+    # A new growth target.
+    target = client.post("/admin/coverage", data={"industry": "0", "region": str(world.world.region.id), "product": "0", "target": "4"})
+    assert target.status_code == 302
+    after_target = client.get("/admin").text
+    assert "No growth targets yet." not in after_target and "of 4 wanted advocates are available now" in text_of(after_target)
+
+    # An approval (the owner's new job title).
+    approved = client.post(f"/admin/queue/{world.world.item.id}", data={"decision": "approve", "reason": ""})
+    assert approved.status_code == 302
+    assert client.get("/admin").text != after_target
+
+
+def test_the_figures_version_rises_once_per_transaction_that_changes_them_and_not_otherwise(db, world):
+    before = reporting.figures_version()
+    make_ask(world.world.owner, prospect="Counted Co")
+    make_ask(world.world.other, prospect="Counted Too")
+    commit()
+    assert reporting.figures_version() == before + 1
+    world.world.staff.name = "Renamed Seller"  # not something the figures count
+    commit()
+    assert reporting.figures_version() == before + 1
+    make_ask(world.world.owner, prospect="Rolled Back Co")
+    rollback()
+    commit()
+    assert reporting.figures_version() == before + 1
+
+
+def test_a_write_through_one_app_instance_shows_on_the_next_load_of_another(app, app_config, committed_db):
+    """Two app instances (each its own engine and its own figures in memory) on one database:
+    a deal completed through the first shows on the second's next load."""
+    from portal import create_app
+    from portal.services import taxonomy
+    from tests.factories import AdminFactory, AdvocateFactory
+
+    taxonomy.load_defaults()
+    admin = AdminFactory()
+    ask = make_ask(AdvocateFactory(), status=AskStatus.ACCEPTED, prospect="Two Instances Co")
+    commit()
+    ids = {"admin": admin.id, "ask": ask.id}
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    second = create_app({**app_config, "DASHBOARD_CACHE_SECONDS": 60})
+    clients = [app.test_client(), second.test_client()]
+    for c in clients:
+        with c.session_transaction() as session:
+            session["_user_id"] = str(ids["admin"])
+            session["_fresh"] = True
+    try:
+        for c in clients:
+            assert "won in 0 deals" in _revenue(c.get("/admin").text)
+
+        assert clients[0].post(f"/admin/asks/{ids['ask']}", data={"outcome": "won", "outcome_amount": "98000"}).status_code == 302
+
+        for c in clients:
+            assert "98,000" in _revenue(c.get("/admin").text)
+    finally:
+        with second.app_context():
+            for engine in second.extensions["sqlalchemy"].engines.values():
+                engine.dispose()
+
+
 # --- 7. the funnel and the active advocates agree and say what they count -----------------------
 
 
