@@ -1,7 +1,7 @@
 """/admin/publishing: the reference database feed (status, failures, retry; consistency checks
 and rebuilds, run as jobs) and the API tokens other systems use."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
@@ -30,7 +30,13 @@ def publishing_status():
     page = db.paginate(publishing.failures(), per_page=PAGE_SIZE, error_out=False)
     # The latest recorded check, not a new one: comparing every advocate takes minutes.
     checks = publishing.check_state()
-    return render_template("admin/publishing.html", status=status, page=page, checks=checks)
+    published = db.paginate(
+        publishing.published_advocates(),
+        page=request.args.get("published_page", 1, type=int),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    return render_template("admin/publishing.html", status=status, page=page, checks=checks, published=published)
 
 
 @bp.post("/publishing/events/<int:message_id>/retry")

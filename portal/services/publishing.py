@@ -680,6 +680,18 @@ def feed_status() -> FeedStatus:
     return FeedStatus(published, error, pending, failing, last, bool(current_app.config["PUSH_URL"]))
 
 
+def published_advocates():
+    """Who is in the reference database: the advocates the published condition selects, by
+    name (a select to paginate; read from the portal, so it answers while the reference
+    database is down)."""
+    return (
+        select(Advocate)
+        .join(User, User.id == Advocate.user_id)
+        .where(published_condition())
+        .order_by(User.name, Advocate.id)
+    )
+
+
 def failures():
     """Pending publish events whose last attempt failed, oldest first (a select to paginate)."""
     return (

@@ -263,3 +263,31 @@ def test_the_funnel_and_active_advocates_are_labelled_so_they_do_not_contradict(
     assert "Only" in funnel and "nominees count here; “Active advocates” beside it counts every approved advocate." in funnel
     assert "approved advocates" in activity_box
     assert "the nomination funnel follows only the people nominated in" in activity_box
+
+
+# --- 8. the publishing page lists who is published ----------------------------------------------
+
+
+def test_the_publishing_page_lists_who_is_published_by_name_a_page_at_a_time(client, world, login_as):
+    from portal.models import ConsentPurpose
+    from portal.services import consent
+    from tests.factories import AdvocateFactory, UserFactory
+
+    for n in range(26):
+        advocate = AdvocateFactory(user=UserFactory(name=f"Published {n:02d}"))
+        consent.set_consents(advocate.user, advocate, {ConsentPurpose.REFERENCE_CALLS})
+    AdvocateFactory(user=UserFactory(name="Not Consenting"))  # approved, no consent: not published
+    commit()
+    login_as(world.world.admin)
+
+    first = client.get("/admin/publishing")
+    page = text_of(first.text)
+
+    # Olivia and Oscar (askable: approved and consenting) and the 26, by name.
+    assert "28 advocates · by name · page 1 of 2" in page
+    assert "Olivia Owner" in page and "Oscar Other" in page
+    assert "Published 00" in page and "Published 22" in page and "Published 23" not in page
+    assert "Not Consenting" not in page
+    assert 'href="/admin/publishing?published_page=2"' in first.text
+    second = text_of(client.get("/admin/publishing?published_page=2").text)
+    assert "Published 23" in second and "Published 25" in second and "Olivia Owner" not in second
