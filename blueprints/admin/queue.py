@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from blueprints.admin import bp
 from blueprints.admin.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
-from portal.database import commit, db, rollback
+from portal.database import commit, db, rollback, utcnow
 from portal.extensions import htmx
 from portal.models import ProfileChange, QueueItem, QueueKind, QueueStatus, ReferenceRequest
-from portal.services import approvals, consent, profiles, references
+from portal.services import approvals, consent, nominations, profiles, references
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
@@ -50,6 +50,19 @@ def queue():
         bulk=BulkDecisionForm(formdata=None),
         is_overdue=approvals.is_overdue,
         result=None,
+    )
+
+
+@bp.get("/queue/invitations")
+def queue_invitations():
+    """Staff nominations the customer has not answered yet (or let expire), with their age."""
+    page = db.paginate(nominations.awaiting_customer(), per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "admin/queue_invitations.html",
+        page=page,
+        now=utcnow(),
+        expires_at=nominations.invitation_expires_at,
+        reminder_days=nominations.REMINDER_DAYS,
     )
 
 
