@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.database import db, utcnow
 from portal.models import (
@@ -366,7 +367,12 @@ def _waiting_for_customer():
 def awaiting_customer():
     """Staff nominations the customer has not answered, oldest first, expired ones included
     (a query, for pagination)."""
-    return select(Advocate).where(_waiting_for_customer()).order_by(_invited_at(), Advocate.id)
+    return (
+        select(Advocate)
+        .options(selectinload(Advocate.nominated_by))
+        .where(_waiting_for_customer())
+        .order_by(_invited_at(), Advocate.id)
+    )
 
 
 def invitation_expires_at(advocate: Advocate) -> datetime:

@@ -177,3 +177,16 @@ def test_the_hourly_job_follows_up(db):
     jobs.follow_up_invitations.call_local()
 
     assert advocate.invitation_reminders == 1 and len(reminders_to()) == 1
+
+
+def test_the_waiting_list_sends_as_many_queries_for_12_nominations_as_for_2(client, db, login_as):
+    from tests.web.intake import queries_to_render
+
+    login_as(AdminFactory())
+    for n in range(2):
+        nominate(email=f"few{n}@customer.example")
+    few = queries_to_render(client, "/admin/queue/invitations")
+    for n in range(10):
+        nominate(email=f"many{n}@customer.example")
+    many = queries_to_render(client, "/admin/queue/invitations")
+    assert len(many) == len(few)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.database import commit, db, rollback
-from portal.models import Ask, AskOutcome, AskStatus, PointsSource, Region, Term, TermKind
+from portal.models import Ask, AskOutcome, AskStatus, PointsSource, Region, Term, TermKind, User
 from portal.services import points, reporting
 from tests.web.asks import activity, ask_data, build_asks_world, make_ask, make_request, queue_item_of
 from tests.web.intake import error_beside, named, text_of
@@ -291,3 +291,29 @@ def test_the_publishing_page_lists_who_is_published_by_name_a_page_at_a_time(cli
     assert 'href="/admin/publishing?published_page=2"' in first.text
     second = text_of(client.get("/admin/publishing?published_page=2").text)
     assert "Published 23" in second and "Published 25" in second and "Olivia Owner" not in second
+
+
+@pytest.mark.parametrize("path", ["/admin/publishing", "/staff/requests"])
+def test_the_new_lists_send_as_many_queries_for_12_rows_as_for_2(client, world, login_as, path):
+    from portal.models import ConsentPurpose
+    from portal.services import consent
+    from tests.factories import AdvocateFactory
+    from tests.web.intake import queries_to_render
+
+    staff_id = world.world.staff.id
+
+    def add(n):
+        world.world.staff = db.session.get(User, staff_id)  # the session was emptied to count
+        for _ in range(n):
+            if path == "/staff/requests":
+                _request_with_criteria(world)
+            else:
+                advocate = AdvocateFactory()
+                consent.set_consents(advocate.user, advocate, {ConsentPurpose.REFERENCE_CALLS})
+
+    login_as(world.world.staff if path == "/staff/requests" else world.world.admin)
+    add(2)
+    few = queries_to_render(client, path)
+    add(10)
+    many = queries_to_render(client, path)
+    assert len(many) == len(few)
