@@ -155,6 +155,18 @@ def run_advisory_boards() -> None:
         commit()
 
 
+@huey.periodic_task(crontab(minute="20", hour="*"))
+def follow_up_invitations() -> None:
+    """Hourly: remind customers who have not answered a staff nomination (after 3 and 10
+    days, each once) and expire the invitations older than their link, telling the nominator."""
+    from portal.database import commit
+    from portal.services import nominations
+
+    with app_context():
+        nominations.follow_up_invitations()
+        commit()
+
+
 @huey.task()
 def render_program_report(report_id: int) -> None:
     """A large program report's PDF, drawn outside the request that asked for it."""

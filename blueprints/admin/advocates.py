@@ -9,9 +9,10 @@ from blueprints.admin import bp
 from blueprints.admin.forms import DirectoryFilterForm
 from portal.database import commit, db
 from portal.models import Advocate, AdvocateStatus, Ask, AuditEvent, QueueItem
-from portal.services import availability, consent, demand, directory, profiles
+from portal.services import availability, consent, demand, directory, points, profiles
 
 PAGE_SIZE = 25
+POINTS_PAGE_SIZE = 20
 
 
 def directory_filters() -> tuple[DirectoryFilterForm, directory.Filters]:
@@ -94,4 +95,7 @@ def advocate_detail(advocate_id: int):
             select(Ask).where(Ask.advocate_id == advocate.id).order_by(Ask.created_at.desc()).limit(50)
         ).all(),
         usage=availability.usage(advocate),
+        # Points belong to the person (they follow a job change), as on their /points page.
+        balance=points.balance(advocate.user),
+        points_page=db.paginate(points.history(advocate.user), per_page=POINTS_PAGE_SIZE, error_out=False),
     )

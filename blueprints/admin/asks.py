@@ -71,6 +71,10 @@ def new_ask():
         except asks.AskRefused as refused:
             rollback()
             verdict = refused.verdict
+            if request.form.get("send_anyway"):
+                # "Send anyway" was pressed on the refusal without a reason: say so beside
+                # the reason, not only by showing the same refusal again.
+                form.override_reason.errors.append("Write why you send it despite the rules: it goes into the audit trail.")
         except DomainError as exc:
             rollback()
             form[exc.field if exc.field in form else "prospect_company"].errors.append(exc.message)

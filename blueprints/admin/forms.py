@@ -91,7 +91,7 @@ class DirectoryFilterForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(
         "CSV file",
-        validators=[FileRequired("Choose a CSV file."), FileAllowed(["csv"], "Upload a .csv file.")],
+        validators=[FileRequired("Choose a CSV file."), FileAllowed(["csv", "txt", "tsv"], "Upload a .csv or .txt file.")],
     )
 
 

@@ -37,8 +37,14 @@ def publishing_status():
     status = publishing.feed_status()
     page = db.paginate(publishing.failures(), per_page=PAGE_SIZE, error_out=False)
     # The latest recorded checks, not new ones: comparing every advocate takes minutes.
+    published = db.paginate(
+        publishing.published_advocates(),
+        page=request.args.get("published_page", 1, type=int),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
     return render_template(
-        "admin/publishing.html", status=status, page=page,
+        "admin/publishing.html", status=status, page=page, published=published,
         checks=checks.check_state(CheckSubject.REFERENCE), availability_checks=checks.check_state(CheckSubject.AVAILABILITY),
     )
 

@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from blueprints.admin import bp
 from blueprints.admin.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
-from portal.database import commit, db, rollback
+from portal.database import commit, db, rollback, utcnow
 from portal.extensions import htmx
 from portal.models import ProfileChange, QueueItem, QueueKind, QueueStatus, ReferenceRequest
-from portal.services import approvals, consent, profiles
+from portal.services import approvals, consent, nominations, profiles, references
 from portal.services.errors import DomainError
 
 PAGE_SIZE = 25
@@ -53,6 +53,19 @@ def queue():
     )
 
 
+@bp.get("/queue/invitations")
+def queue_invitations():
+    """Staff nominations the customer has not answered yet (or let expire), with their age."""
+    page = db.paginate(nominations.awaiting_customer(), per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "admin/queue_invitations.html",
+        page=page,
+        now=utcnow(),
+        expires_at=nominations.invitation_expires_at,
+        reminder_days=nominations.REMINDER_DAYS,
+    )
+
+
 @bp.route("/queue/<int:item_id>", methods=["GET", "POST"])
 def queue_item(item_id: int):
     item = db.get_or_404(QueueItem, item_id)
@@ -80,6 +93,7 @@ def queue_item(item_id: int):
         change_rows=profiles.describe_change(change) if change else None,
         reference_request=request_,
         search_args=_search_args(request_) if request_ else None,
+        criteria=references.criteria_of([request_])[request_.id] if request_ else None,
         granted=consent.granted_purposes(item.advocate) if item.advocate else set(),
         wording=consent.current_wording,
         is_overdue=approvals.is_overdue,

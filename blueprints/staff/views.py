@@ -73,5 +73,7 @@ def requests():
         per_page=PAGE_SIZE,
         error_out=False,
     )
-    return render_template("staff/requests.html", form=form, page=page), 422 if form.errors else 200
+    return render_template(
+        "staff/requests.html", form=form, page=page, criteria=references.criteria_of(page.items)
+    ), 422 if form.errors else 200
 

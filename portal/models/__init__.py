@@ -54,7 +54,14 @@ from portal.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from portal.models.points import PointsEntry, PointsSource
 from portal.models.queue import QueueItem, QueueKind, QueueStatus
 from portal.models.reference_check import CheckStatus, CheckSubject, CheckTrigger, ReferenceCheck
-from portal.models.reporting import CoverageTarget, DemandSource, ProgramReport, ReportStatus, UnmetDemand
+from portal.models.reporting import (
+    CoverageTarget,
+    DemandSource,
+    FiguresVersion,
+    ProgramReport,
+    ReportStatus,
+    UnmetDemand,
+)
 from portal.models.rewards import (
     HOLDING_STATUSES,
     ClaimStatus,
@@ -139,6 +146,7 @@ __all__ = [
     "ReviewPlatform",
     "ReviewProof",
     "CoverageTarget",
+    "FiguresVersion",
     "DemandSource",
     "ProgramReport",
     "ReportStatus",

@@ -149,6 +149,11 @@ class Advocate(db.Model):
     decided_at: Mapped[datetime | None]
     last_confirmed_at: Mapped[datetime | None]
     freshness_reminded_at: Mapped[datetime | None]
+    # A staff nomination's invitation: when it was sent, how many reminders the customer has
+    # had (each sent once), and when it expired unanswered (the nominator is told).
+    invited_at: Mapped[datetime | None]
+    invitation_reminders: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    invitation_expired_at: Mapped[datetime | None]
     # The record this one continues after a job change.
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("advocates.id", ondelete="SET NULL"))
 

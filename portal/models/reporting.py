@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.database import db, enum_type, utcnow
@@ -42,6 +42,18 @@ class CoverageTarget(db.Model):
     @staticmethod
     def combination_of(industry_id: int | None, region_id: int | None, product_id: int | None) -> str:
         return ".".join(f"{k}{v if v is not None else '-'}" for k, v in (("i", industry_id), ("r", region_id), ("p", product_id)))
+
+
+class FiguresVersion(db.Model):
+    """One row: a number every transaction that changes the dashboard's figures raises as it
+    commits. Each app process keeps the figures it computed with the number they were
+    computed at, and reads the number (one primary-key lookup) with every dashboard page:
+    a change made through any instance shows on the next load of every instance."""
+
+    __tablename__ = "figures_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class DemandSource(enum.StrEnum):

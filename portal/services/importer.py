@@ -4,6 +4,7 @@ are; imported people are invited to confirm and consent, like staff nominations.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ COLUMN_NAMES = [c[0] for c in COLUMNS]
 class Row:
     number: int  # the line in the file (the header is line 1)
     email: str = ""
+    given_email: str = ""  # as the file has it, shown when it is not an address
     name: str = ""
     company: str = ""
     reason: str = ""
@@ -69,6 +71,7 @@ class Row:
 class Preview:
     rows: list[Row]
     file_errors: list[str]
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Row]:
@@ -99,13 +102,40 @@ def template_csv() -> str:
     return out.getvalue()
 
 
+# What spreadsheets save as "CSV" or "text": UTF-8 (Excel's "CSV UTF-8" with a byte-order
+# mark, most other tools without), UTF-16 with a byte-order mark (Excel's "Unicode text"),
+# and Windows-1252 (Excel's plain "CSV" on Windows in Western Europe and the Americas).
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Comma, semicolon (Excel where the comma is the decimal separator) and tab ("Unicode text").
+DELIMITERS = ",;\t"
+
+
 def decode(data: bytes) -> str:
+    """The file's text, whichever of the encodings spreadsheets save in it is in."""
     if len(data) > MAX_BYTES:
         raise DomainError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", field="file")
+    encodings = [name for mark, name in BYTE_ORDER_MARKS if data.startswith(mark)][:1] or ["utf-8", "cp1252"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:  # a binary file (a workbook) decodes as Windows-1252 too
+            return text
+    raise DomainError(
+        "The file is not text a spreadsheet saves: save it as CSV (any kind) or as Unicode text and try again.",
+        field="file",
+    )
+
+
+def _delimiter(content: str) -> str:
+    """Comma, semicolon or tab, as the header row uses it. Only the header is sniffed: the
+    rows hold lists separated by semicolons, which would read as a delimiter."""
+    header = content.lstrip("\r\n").partition("\n")[0]
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DomainError("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.", field="file") from None
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # a single column, or nothing to tell by
+        return ","
 
 
 def create_batch(actor: User, filename: str, content: str) -> ImportBatch:
@@ -115,26 +145,28 @@ def create_batch(actor: User, filename: str, content: str) -> ImportBatch:
     return batch
 
 
+def _column_name(header: str) -> str:
+    """"Job title", " JOB_TITLE " and "job-title" all name the ``job_title`` column."""
+    return "_".join(header.strip().lower().replace("-", " ").split())
+
+
 def preview(content: str) -> Preview:
-    reader = csv.DictReader(io.StringIO(content))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(content), delimiter=_delimiter(content))
+    given = [h.strip() for h in (reader.fieldnames or [])]
+    headers = [_column_name(h) for h in given]
     missing = [name for name, required, _ in COLUMNS if required and name not in headers]
-    unknown = [h for h in headers if h and h not in COLUMN_NAMES]
-    file_errors = []
     if missing:
-        file_errors.append(f"Missing column(s): {', '.join(missing)}. Download the template for the expected header row.")
-    if unknown:
-        file_errors.append(f"Unknown column(s): {', '.join(unknown)}.")
-    if file_errors:
-        return Preview([], file_errors)
-    reader.fieldnames = headers
+        return Preview([], [f"Missing column(s): {', '.join(missing)}. Download the template for the expected header row."])
+    unknown = [h for h, name in zip(given, headers, strict=True) if h and name not in COLUMN_NAMES]
+    warnings = [f"Ignored column(s) the portal does not know: {', '.join(unknown)}. Their values are not imported."] if unknown else []
+    reader.fieldnames = [name if name in COLUMN_NAMES else "" for name in headers]
     lookups = _Lookups()
     rows: list[Row] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(reader, start=2):
         if index - 1 > MAX_ROWS:
-            return Preview(rows, [f"The file has more than {MAX_ROWS} rows; split it into smaller files."])
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
+            return Preview(rows, [f"The file has more than {MAX_ROWS} rows; split it into smaller files."], warnings)
+        values = {k: (v or "").strip() for k, v in raw.items() if k and isinstance(v, str)}
         if not any(values.values()):
             continue
         row = _parse(index, values, lookups)
@@ -145,9 +177,9 @@ def preview(content: str) -> Preview:
                 seen[row.email] = index
         rows.append(row)
     if not rows:
-        return Preview([], ["The file has no rows below the header."])
+        return Preview([], ["The file has no rows below the header."], warnings)
     _mark_existing(rows)
-    return Preview(rows, [])
+    return Preview(rows, [], warnings)
 
 
 class _Lookups:
@@ -169,7 +201,8 @@ def _split(value: str) -> list[str]:
 
 
 def _parse(number: int, v: dict[str, str], lookups: _Lookups) -> Row:
-    row = Row(number=number, name=v.get("name", ""), company=v.get("company", ""), reason=v.get("reason", ""))
+    row = Row(number=number, given_email=v.get("email", ""), name=v.get("name", ""), company=v.get("company", ""),
+              reason=v.get("reason", ""))
     errors = row.errors
     try:
         row.email = validate_email(v.get("email", ""), check_deliverability=False).normalized.lower()

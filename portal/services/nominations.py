@@ -5,9 +5,12 @@ second nomination for the same email merges into it, also when both arrive at on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.database import db, utcnow
 from portal.models import (
@@ -279,8 +282,15 @@ def staff_nominate(
             nominated_by_id=actor.id,
             nomination_reason=reason,
             job_title=job_title.strip(),
+            invited_at=utcnow(),
         )
-    if created:
+    if created or (advocate.status is AdvocateStatus.INVITED and advocate.invitation_expired_at is not None):
+        if not created:  # the earlier invitation expired unanswered: this one starts afresh
+            advocate.nominated_by_id = actor.id
+            advocate.nomination_reason = f"{advocate.nomination_reason}\nNominated again by {actor.name}: {reason}".strip()
+            advocate.invited_at = utcnow()
+            advocate.invitation_reminders = 0
+            advocate.invitation_expired_at = None
         db.session.flush()
         email_user(
             user,
@@ -333,6 +343,109 @@ def staff_nominations(actor: User):
         .where(Advocate.nominated_by_id == actor.id)
         .order_by(Advocate.created_at.desc(), Advocate.id.desc())
     )
+
+
+# --- invitations waiting for the customer ---------------------------------------------------
+
+# Days after the invitation on which the customer is reminded, while it has not expired.
+REMINDER_DAYS = (3, 10)
+
+
+def _invitation_max_age() -> timedelta:
+    """An invitation lasts as long as its link: ``INVITATION_LINK_MAX_AGE``."""
+    return timedelta(seconds=current_app.config["INVITATION_LINK_MAX_AGE"])
+
+
+def _invited_at():
+    return func.coalesce(Advocate.invited_at, Advocate.created_at)
+
+
+def _waiting_for_customer():
+    return and_(Advocate.status == AdvocateStatus.INVITED, Advocate.source == NominationSource.STAFF)
+
+
+def awaiting_customer():
+    """Staff nominations the customer has not answered, oldest first, expired ones included
+    (a query, for pagination)."""
+    return (
+        select(Advocate)
+        .options(selectinload(Advocate.nominated_by))
+        .where(_waiting_for_customer())
+        .order_by(_invited_at(), Advocate.id)
+    )
+
+
+def invitation_expires_at(advocate: Advocate) -> datetime:
+    return (advocate.invited_at or advocate.created_at) + _invitation_max_age()
+
+
+def _compare_and_set(advocate: Advocate, expected, **values) -> bool:
+    """Set ``values`` on a waiting invitation if it still is as ``expected``: True for the
+    one transaction that did (another run at the same moment waits for it, then finds
+    nothing to do)."""
+    changed = db.session.execute(
+        update(Advocate)
+        .where(Advocate.id == advocate.id, expected, Advocate.status == AdvocateStatus.INVITED,
+               Advocate.invitation_expired_at.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount:
+        db.session.refresh(advocate)
+    return bool(changed.rowcount)
+
+
+def follow_up_invitations(now: datetime | None = None) -> tuple[int, int]:
+    """Remind customers who have not answered a staff nomination (``REMINDER_DAYS`` after
+    the invitation, each reminder once), and mark the invitations older than their link as
+    expired, telling the nominator. Each step is a compare-and-set on the advocate's row, so
+    two runs at once (or one run repeated) send nothing twice. Returns (reminded, expired)."""
+    now = now or utcnow()
+    max_age = _invitation_max_age()
+    open_ = and_(_waiting_for_customer(), Advocate.invitation_expired_at.is_(None))
+    expired = 0
+    for advocate in db.session.scalars(select(Advocate).where(open_, _invited_at() <= now - max_age)).all():
+        if not _compare_and_set(advocate, Advocate.invitation_expired_at.is_(None), invitation_expired_at=now):
+            continue
+        expired += 1
+        audit.record(None, "invitation.expired", advocate, f"The invitation to advocate #{advocate.id} expired unanswered")
+        if advocate.nominated_by is not None and advocate.nominated_by.active:
+            email_user(
+                advocate.nominated_by,
+                f"Your nomination of {advocate.user.name} expired unanswered",
+                "invitation_expired",
+                advocate=advocate,
+                invited_at=advocate.invited_at or advocate.created_at,
+            )
+    reminded = 0
+    first_due = now - timedelta(days=REMINDER_DAYS[0])
+    candidates = select(Advocate).where(
+        open_,
+        _invited_at() <= first_due,
+        _invited_at() > now - max_age,
+        Advocate.invitation_reminders < len(REMINDER_DAYS),
+    )
+    for advocate in db.session.scalars(candidates).all():
+        age = now - (advocate.invited_at or advocate.created_at)
+        due = sum(1 for days in REMINDER_DAYS if age >= timedelta(days=days))
+        sent = advocate.invitation_reminders
+        if due <= sent:
+            continue
+        # One email however many reminders fell due while the job did not run.
+        if not _compare_and_set(advocate, Advocate.invitation_reminders == sent, invitation_reminders=due):
+            continue
+        reminded += 1
+        email_user(
+            advocate.user,
+            "Reminder: your invitation to our customer advocacy program",
+            "invitation_reminder",
+            advocate=advocate,
+            nominator=advocate.nominated_by,
+            expires_at=invitation_expires_at(advocate),
+            url=sign_in_url(advocate.user, purpose=LinkPurpose.INVITE),
+        )
+    db.session.flush()
+    return reminded, expired
 
 
 @approvals.handles(QueueKind.NOMINATION)

@@ -34,7 +34,7 @@ from datetime import time as time_of_day
 from itertools import chain
 
 from flask import current_app
-from sqlalchemy import and_, event, func, insert, inspect, select, true, update
+from sqlalchemy import and_, event, func, insert, inspect, or_, select, true, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -508,6 +508,18 @@ def feed_status() -> FeedStatus:
         )
     )
     return FeedStatus(published, error, pending, failing, last, bool(current_app.config["PUSH_URL"]))
+
+
+def published_advocates():
+    """Who is in the reference database: the advocates the published condition selects, by
+    name (a select to paginate; read from the portal, so it answers while the reference
+    database is down)."""
+    return (
+        select(Advocate)
+        .join(User, User.id == Advocate.user_id)
+        .where(published_condition())
+        .order_by(User.name, Advocate.id)
+    )
 
 
 def failures():

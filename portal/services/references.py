@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 
 from portal.database import db, utcnow
-from portal.models import Ask, QueueKind, ReferenceRequest, RequestStatus, User
+from portal.models import Ask, QueueKind, ReferenceRequest, Region, RequestStatus, Term, User
 from portal.services import approvals, audit, demand
 from portal.services.errors import DomainError
 
@@ -62,6 +62,36 @@ def create_request(actor: User, details: RequestDetails) -> ReferenceRequest:
     )
     audit.record(actor, "reference_request.created", request, f"Requested references for {request.prospect_company}")
     return request
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What kind of advocate a request asks for, by name, as the seller chose it."""
+
+    activity: str
+    how_many: int
+    products: list[str]
+    industry: str | None
+    region: str | None
+
+
+def criteria_of(requests: list[ReferenceRequest]) -> dict[int, Criteria]:
+    """Each request's criteria by name (keyed by request id), in two queries for any number
+    of requests. A product, industry or region removed since reads "(removed)"."""
+    term_ids = {i for r in requests for i in r.product_ids or []} | {r.industry_id for r in requests if r.industry_id}
+    region_ids = {r.region_id for r in requests if r.region_id}
+    terms = dict(db.session.execute(select(Term.id, Term.name).where(Term.id.in_(term_ids))).all()) if term_ids else {}
+    regions = dict(db.session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()) if region_ids else {}
+    return {
+        r.id: Criteria(
+            activity=r.activity_type.name,
+            how_many=r.how_many,
+            products=sorted(terms.get(i, "(removed)") for i in r.product_ids or []),
+            industry=terms.get(r.industry_id, "(removed)") if r.industry_id else None,
+            region=regions.get(r.region_id, "(removed)") if r.region_id else None,
+        )
+        for r in requests
+    }
 
 
 def my_requests(actor: User) -> Select:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy import String, and_, case, cast, event, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from portal.database import db, utcnow
 from portal.models import (
@@ -30,6 +32,18 @@ from portal.models import (
     AskStatus,
     PointsEntry,
     PointsSource,
+)
+from portal.models import (
+    Board,
+    BoardSeat,
+    Campaign,
+    CampaignParticipation,
+    CoverageTarget,
+    FiguresVersion,
+    QueueItem,
+    ReviewProof,
+    RewardClaim,
+    UnmetDemand,
 )
 from portal.services import availability
 
@@ -103,23 +117,98 @@ def figures(quarter: Quarter, now: datetime | None = None) -> dict[str, dict]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every figure of one quarter as computed at ``as_of`` (read-only: it may be shared).
-    ``memo`` keeps what is derived from these figures alone (the dashboard's HTML of them)
-    for as long as the snapshot is kept."""
+    """Every figure of one quarter as computed at ``as_of`` (read-only: it may be shared),
+    at the ``FiguresVersion`` the database had then. ``memo`` keeps what is derived from
+    these figures alone (the dashboard's HTML of them) for as long as the snapshot is kept."""
 
     quarter: Quarter
     as_of: datetime
     figures: dict[str, dict]
+    version: int = 0
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
+# --- knowing when the figures changed ---------------------------------------------------------
+# What the figures are computed from and the team changes: approvals, asks and their outcomes,
+# growth targets, imports (new advocates), points, claims, reviews, seats. A transaction that
+# writes any of these raises the version as it commits, so a change made through one app
+# instance shows on the next dashboard load of every instance, without recomputing the
+# figures on loads that follow no change.
+FIGURE_SOURCES = (
+    Advocate,
+    Ask,
+    Board,
+    BoardSeat,
+    Campaign,
+    CampaignParticipation,
+    CoverageTarget,
+    PointsEntry,
+    QueueItem,
+    ReviewProof,
+    RewardClaim,
+    UnmetDemand,
+)
+_FIGURES_CHANGED = "portal_figures_changed"
+
+
+def figures_changed(session: Session | None = None) -> None:
+    """Mark the current transaction as changing the figures (writes of ``FIGURE_SOURCES``
+    are marked without this; for changes made with bulk statements)."""
+    (session or db.session()).info[_FIGURES_CHANGED] = True
+
+
+def figures_version() -> int:
+    """The version the figures are at now: one primary-key lookup."""
+    return db.session.scalar(select(FiguresVersion.version).where(FiguresVersion.id == 1)) or 0
+
+
+@event.listens_for(Session, "before_flush")
+def _note_figure_writes(session: Session, flush_context, instances) -> None:
+    if session.info.get(_FIGURES_CHANGED):
+        return
+    written = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
+    if any(isinstance(o, FIGURE_SOURCES) for o in written):
+        session.info[_FIGURES_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_figures_version(session: Session) -> None:
+    # Raised last, right before the commit: the row is locked for the commit alone, after
+    # every other lock the transaction takes, so concurrent writers queue but never deadlock.
+    # A savepoint's release is not the commit: the transaction may still roll back.
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    if not session.info.pop(_FIGURES_CHANGED, False):
+        return
+    raised = session.execute(
+        update(FiguresVersion).where(FiguresVersion.id == 1).values(version=FiguresVersion.version + 1)
+    )
+    if raised.rowcount:
+        return
+    try:  # a database built without the migration's row (tests, create_all)
+        with session.begin_nested():
+            session.add(FiguresVersion(id=1, version=1))
+    except IntegrityError:  # another transaction added it at the same moment
+        session.execute(
+            update(FiguresVersion).where(FiguresVersion.id == 1).values(version=FiguresVersion.version + 1)
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_figure_writes(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_FIGURES_CHANGED, None)
+
+
 class RecentFigures:
-    """The figures a process computed last, for a few quarters, reused for ``max_age``
-    seconds. Several figures are aggregates over every approved advocate or the whole
-    ledger (tens to hundreds of milliseconds at 100,000 advocates however they are
-    written); the dashboard says when its figures were computed, so figures a minute old
-    are honest and the page costs a handful of queries between recomputations. Only plain
-    values are kept (no rows, nothing about who looked), the same for every admin."""
+    """The figures a process computed last, for a few quarters, reused until the figures'
+    version changes (a write of the team's, through any app instance) or for at most
+    ``max_age`` seconds (a change the version does not cover). Several figures are
+    aggregates over every approved advocate or the whole ledger (tens to hundreds of
+    milliseconds at 100,000 advocates however they are written); the dashboard says when
+    its figures were computed, and costs a handful of queries between recomputations. Only
+    plain values are kept (no rows, nothing about who looked), the same for every admin."""
 
     def __init__(self, size: int = 8):
         self.size = size
@@ -128,13 +217,18 @@ class RecentFigures:
 
     def get(self, quarter: Quarter, max_age: float, now: datetime | None = None) -> Snapshot:
         now = now or utcnow()
+        version = figures_version() if max_age > 0 else 0
         with self._lock:
             kept = self._snapshots.get(quarter.key)
-            if kept is not None and timedelta(0) <= now - kept.as_of < timedelta(seconds=max_age):
+            if (
+                kept is not None
+                and kept.version == version
+                and timedelta(0) <= now - kept.as_of < timedelta(seconds=max_age)
+            ):
                 self._snapshots.move_to_end(quarter.key)  # the quarter used longest ago goes first
                 return kept
         # Computed outside the lock: two requests may both compute, neither waits.
-        fresh = Snapshot(quarter, now, figures(quarter, now))
+        fresh = Snapshot(quarter, now, figures(quarter, now), version)
         if max_age > 0:
             with self._lock:
                 self._snapshots[quarter.key] = fresh
@@ -187,7 +281,10 @@ def nomination_funnel(quarter: Quarter, now: datetime) -> dict:
         {"label": "Nominated", "value": nominated},
         {"label": "Verified", "value": verified},
         {"label": "Approved", "value": approved_count},
-        {"label": "Active", "value": active},
+        # Not "Active": the dashboard's "Active advocates" counts every approved advocate by
+        # the asks of the quarter, while this step follows the quarter's nominees wherever
+        # their asks fall; one word for both read as a contradiction.
+        {"label": "Took part in an ask", "value": active},
     ]
     for step in steps:
         step["percent"] = _percent(step["value"], nominated)

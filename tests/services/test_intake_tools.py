@@ -89,9 +89,9 @@ class TestImport:
         result = importer.preview(importer.template_csv())
         assert result.can_import, [r.errors for r in result.rows]
 
-    def test_decode_refuses_non_utf8_and_large_files(self):
+    def test_decode_refuses_binary_and_large_files(self):
         with pytest.raises(DomainError):
-            importer.decode("é".encode("latin-1"))
+            importer.decode(b"PK\x03\x04\x00\x00email")
         with pytest.raises(DomainError):
             importer.decode(b"x" * (importer.MAX_BYTES + 1))
 

@@ -98,7 +98,7 @@ def test_nomination_funnel(program):
     # a1 accepted an ask and a2 completed one; a3 waits for approval, a4 never verified.
     steps = reporting.figures(Q)["funnel"]["steps"]
     assert [(s["label"], s["value"], s["percent"]) for s in steps] == [
-        ("Nominated", 4, 100), ("Verified", 3, 75), ("Approved", 2, 50), ("Active", 2, 50)
+        ("Nominated", 4, 100), ("Verified", 3, 75), ("Approved", 2, 50), ("Took part in an ask", 2, 50)
     ]
 
 
@@ -265,7 +265,7 @@ def test_funnel_counts_each_nominee_once_whatever_their_asks(db, taxonomies):
     db.session.flush()
     steps = reporting.figures(quarter, NOW)["funnel"]["steps"]
     assert [(s["label"], s["value"], s["percent"]) for s in steps] == [
-        ("Nominated", 5, 100), ("Verified", 4, 80), ("Approved", 3, 60), ("Active", 2, 40)
+        ("Nominated", 5, 100), ("Verified", 4, 80), ("Approved", 3, 60), ("Took part in an ask", 2, 40)
     ]
 
 

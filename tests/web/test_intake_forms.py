@@ -381,8 +381,10 @@ def test_forged_directory_filters_are_ignored(client, admin, taxonomies, query):
 MB = 1024 * 1024
 UPLOADS = [
     (None, "Choose a CSV file."),
-    (("advocates.xlsx", b"email,name,company\n"), "Upload a .csv file."),
-    (("advocates.csv", "email,name,company\nzoë@bank.example,Zoë,Bank\n".encode("latin-1")), "The file is not UTF-8 text."),
+    (("advocates.xlsx", b"email,name,company\n"), "Upload a .csv or .txt file."),
+    # A workbook renamed .csv: binary, not text in any encoding spreadsheets save CSV in.
+    (("advocates.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00email"),
+     "The file is not text a spreadsheet saves: save it as CSV (any kind) or as Unicode text and try again."),
     (("advocates.csv", b"email,name,company\n" + b"x" * (2 * MB)), "The file is larger than 2 MB."),
 ]
 
@@ -394,7 +396,7 @@ def post_file(client, path: str, upload: tuple[str, bytes] | None):
     return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
-@pytest.mark.parametrize(("upload", "message"), UPLOADS, ids=["no file", "not csv", "not utf-8", "over 2 MB"])
+@pytest.mark.parametrize(("upload", "message"), UPLOADS, ids=["no file", "not csv", "not text", "over 2 MB"])
 def test_the_import_refuses_bad_files(client, admin, upload, message):
     before = snapshot()
 
