@@ -51,6 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         nav_current=nav_current,
         nav_current_any=nav_current_any,
     )
+    from portal.money import format_money, program_currency
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["program_currency"] = program_currency
     app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app
 

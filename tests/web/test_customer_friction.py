@@ -4,9 +4,17 @@ answers, an over-size form keeps what was typed, money carries its currency."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
-from tests.factories import UserFactory
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuditEvent
+from portal.services import rewards
+from portal.services.errors import DomainError
+from tests.factories import AdminFactory, AdvocateFactory, RewardFactory, UserFactory
+from tests.web.pages import field_error, submit
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -31,3 +39,53 @@ def test_favicon_is_served_at_the_root(client):
         assert response.data == (STATIC / "favicon.ico").read_bytes()
         assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's magic number
     assert '<link rel="icon" href="/favicon.ico"' in client.get("/").text
+
+
+# --- the program currency ---------------------------------------------------------------
+
+
+def test_money_is_formatted_in_the_program_currency(app, db):
+    from portal.money import format_money
+
+    with app.test_request_context():
+        assert format_money(Decimal("25")) == "$25.00"  # the default, USD
+        assert format_money(Decimal("1234567.5"), whole=True) == "$1,234,568"
+        assert format_money(Decimal("0.0125"), precise=True) == "$0.0125"
+        assert format_money(Decimal("25"), currency="EUR") == "€25.00"
+        assert format_money(Decimal("10"), currency="JPY") == "¥10"  # no minor unit
+        assert format_money(None) == ""
+
+
+def test_admin_chooses_the_currency_and_every_amount_follows(client, db, login_as):
+    login_as(AdminFactory())
+    advocate = AdvocateFactory()
+    RewardFactory(name="Team lunch", monetary_value=Decimal("40.00"))
+    db.session.commit()
+    action = "/admin/rewards/points/settings"
+    page = client.get("/admin/rewards/points").text
+    assert '<option selected value="USD">USD — US Dollar</option>' in page
+
+    bad = submit(client, page, action, currency="XYZ")
+    assert bad.status_code == 422
+    assert "Not a valid choice" in field_error(bad.text, action, "currency")
+
+    assert submit(client, page, action, currency="EUR").status_code == 302
+    assert rewards.settings().currency == "EUR"
+    assert "€40.00" in client.get("/admin/rewards").text
+    assert "€250.00 a year" in client.get("/admin/rewards/accounts").text
+    login_as(advocate.user)
+    catalog = client.get("/rewards").text
+    assert "Worth €40.00" in catalog and "rewards worth up to €250.00 a year (€0.00 so far this year)" in catalog
+    # The change is audited with the currency.
+    assert db.session.scalar(
+        select(AuditEvent.details).where(AuditEvent.action == "rewards.settings_changed")
+    )["currency"] == "EUR"
+
+
+def test_rewards_settings_refuse_a_code_that_is_not_a_currency(db):
+    with pytest.raises(DomainError) as refused:
+        rewards.update_settings(
+            AdminFactory(),
+            rewards.SettingsValues(points={}, value_per_point=Decimal("0.05"), default_annual_gift_cap=Decimal("250"), currency="ABC"),
+        )
+    assert refused.value.field == "currency"
