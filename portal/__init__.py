@@ -55,6 +55,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["program_currency"] = program_currency
+    from portal.forms import upload_limit
+
+    app.jinja_env.globals["upload_limit"] = upload_limit
     app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.models import AuditEvent
 from portal.services import rewards
 from portal.services.errors import DomainError
-from tests.factories import AdminFactory, AdvocateFactory, RewardFactory, UserFactory
+from tests.factories import AdminFactory, AdvocateFactory, RewardFactory, StaffFactory, UserFactory
 from tests.web.pages import field_error, submit
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
@@ -89,3 +89,76 @@ def test_rewards_settings_refuse_a_code_that_is_not_a_currency(db):
             rewards.SettingsValues(points={}, value_per_point=Decimal("0.05"), default_annual_gift_cap=Decimal("250"), currency="ABC"),
         )
     assert refused.value.field == "currency"
+
+
+# --- valid HTML: required selects ------------------------------------------------------------
+
+
+def first_option(html: str, name: str) -> str:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no select {name}"
+    assert "required" in select.group(0)[: select.group(0).index(">")]
+    return re.search(r"<option[^>]*>[^<]*</option>", select.group(1)).group(0)
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "name", "message"),
+    [(None, "/join", "industry", "Choose your industry."), ("staff", "/staff/requests", "activity_type", "Choose an activity.")],
+)
+def test_required_selects_start_with_an_empty_placeholder(client, db, login_as, taxonomies, role, path, name, message):
+    if role:
+        login_as(StaffFactory())
+    page = client.get(path).text
+    assert first_option(page, name) == '<option selected value="">Choose …</option>'
+    bad = submit(client, page, to=path, **{name: ""})
+    assert bad.status_code == 422
+    assert field_error(bad.text, None, name) == message
+
+
+def test_the_ask_form_starts_with_an_empty_placeholder(client, db, login_as, taxonomies):
+    login_as(AdminFactory())
+    advocate = AdvocateFactory()
+    db.session.commit()
+    ask = client.get(f"/admin/asks/new?advocate_id={advocate.id}").text
+    assert first_option(ask, "activity_type") == '<option selected value="">Choose …</option>'
+
+
+def test_no_page_sets_hx_headers_on_body(client, db, login_as):
+    login_as(UserFactory())
+    page = client.get("/home").text
+    assert "hx-headers" not in page
+    assert re.search(r'<meta name="csrf-token" content="[^"]+">', page)
+
+
+# --- a form over the size limit ---------------------------------------------------------------
+
+
+def test_an_over_size_form_leads_back_to_the_page_it_came_from(app, client, db, login_as):
+    login_as(UserFactory())
+    body = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post(
+        "/campaigns/7/proof", data=body, content_type="multipart/form-data; boundary=x",
+        headers={"Referer": "http://localhost/campaigns/7?tab=proof"},
+    )
+    assert response.status_code == 413
+    assert "larger than the 10 MB the portal accepts, so nothing in it was saved" in response.text
+    assert '<a href="/campaigns/7?tab=proof" role="button" data-back>Back to the form</a>' in response.text
+
+
+def test_the_way_back_never_leaves_the_site(app, client, db):
+    body = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post(
+        "/join", data=body, content_type="multipart/form-data; boundary=x", headers={"Referer": "https://evil.example/join"}
+    )
+    assert response.status_code == 413
+    assert "data-back" not in response.text and '<a href="/">Go to the start page</a>' in response.text
+
+
+def test_image_fields_carry_their_size_limit_for_the_browser(client, db, login_as):
+    login_as(AdminFactory())
+    page = client.get("/admin/rewards/new").text
+    assert re.search(
+        r'<input[^>]*data-max-bytes="5242880"[^>]*data-too-large="The file is larger than 5 MB: upload a smaller image."[^>]*name="image"'
+        r'|<input[^>]*name="image"[^>]*data-max-bytes="5242880"',
+        page,
+    )
