@@ -162,3 +162,10 @@ def test_image_fields_carry_their_size_limit_for_the_browser(client, db, login_a
         r'|<input[^>]*name="image"[^>]*data-max-bytes="5242880"',
         page,
     )
+
+
+def test_an_image_opened_on_its_own_may_be_styled_by_the_browsers_viewer(client):
+    with client.get("/favicon.ico") as icon:
+        policy = icon.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy and "sandbox" in policy
+    assert "unsafe-inline" not in client.get("/").headers["Content-Security-Policy"]  # pages stay strict
