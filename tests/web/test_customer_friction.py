@@ -169,3 +169,15 @@ def test_an_image_opened_on_its_own_may_be_styled_by_the_browsers_viewer(client)
         policy = icon.headers["Content-Security-Policy"]
     assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy and "sandbox" in policy
     assert "unsafe-inline" not in client.get("/").headers["Content-Security-Policy"]  # pages stay strict
+
+
+# --- the navigation -------------------------------------------------------------------------
+
+
+def test_the_admins_menu_reaches_import_audit_and_growth_targets(client, login_as):
+    login_as(AdminFactory())
+    nav = re.search(r'<nav aria-label="Main">.*?</nav>', client.get("/admin").text, re.S).group(0)
+    for href, label in (("/admin/coverage", "Growth targets"), ("/admin/import", "Import"), ("/admin/audit", "Audit trail")):
+        assert f'<a href="{href}" >{label}</a>' in nav
+    # Signed in, every link sits in the one Menu disclosure (a phone shows only the button).
+    assert re.search(r'<details class="site-menu">\s*<summary>Menu</summary>', nav)
