@@ -61,6 +61,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         nav_current_any=nav_current_any,
         development_mailbox=lambda: development_mailbox(app.config),
     )
+    from portal.money import format_money, program_currency
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["program_currency"] = program_currency
+    from portal.forms import upload_limit
+
+    app.jinja_env.globals["upload_limit"] = upload_limit
     app.jinja_env.filters["language_name"] = lambda code: language_names().get(code, code)
     return app
 

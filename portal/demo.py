@@ -124,6 +124,7 @@ def seed() -> str:
         _add_asks(admin)
     if db.session.scalar(select(ReferenceRequest.id).limit(1)) is None:
         _add_reference_requests(admin, staff)
+    _add_open_ask(admin)
     seed_campaigns()
     seed_boards(admin)
     seed_reporting(admin, staff)
@@ -257,6 +258,35 @@ def _add_asks(admin) -> None:
         db.session.add(Blackout(advocate_id=kenji.id, starts_on=now.date(), ends_on=(now + timedelta(days=10)).date(), note="Golden Week"))
     if maria:
         maria.quarter_limit = 2  # she chose fewer than the program's three
+    db.session.flush()
+
+
+# The demo advocate's request waiting for an answer, so that a newcomer can try accepting or
+# declining one. Sent over a month ago (and due within days): with the Gulf Coast Bank call
+# of this month, Alex stays within the program's limits of 1 a month and 3 a quarter, and
+# past the cool-down, so the portal's own usage line agrees with what is waiting.
+OPEN_ASK = {"key": "quote", "prospect": "Harbour Logistics", "days_ago": 36, "due_in": 5,
+            "notes": "Two sentences on how the rollout went, for a proposal to their board."}
+
+
+def _add_open_ask(admin) -> None:
+    """Once, and again after Alex declined it (a declined ask no longer counts against the
+    limits), so that running seed-demo again brings it back to try accepting too."""
+    alex = _current("advocate@example.com")
+    if alex is None or alex.status is not AdvocateStatus.APPROVED:
+        return
+    counted = (AskStatus.SENT, AskStatus.ACCEPTED, AskStatus.COMPLETED, AskStatus.EXPIRED)
+    if db.session.scalar(select(Ask.id).where(
+        Ask.advocate_id == alex.id, Ask.prospect_company == OPEN_ASK["prospect"], Ask.status.in_(counted)
+    ).limit(1)):
+        return
+    now = utcnow()
+    db.session.add(Ask(
+        advocate=alex, activity_type=db.session.scalar(select(ActivityType).where(ActivityType.key == OPEN_ASK["key"])),
+        created_by_id=admin.id, status=AskStatus.SENT, prospect_company=OPEN_ASK["prospect"], opportunity_id="OPP-2036",
+        deal_size=180000, due_on=(now + timedelta(days=OPEN_ASK["due_in"])).date(), notes=OPEN_ASK["notes"],
+        created_at=now - timedelta(days=OPEN_ASK["days_ago"]),
+    ))
     db.session.flush()
 
 

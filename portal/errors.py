@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template
-from werkzeug.exceptions import HTTPException, InternalServerError
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from portal.database import rollback
-from portal.security import is_api_request
+from portal.security import is_api_request, safe_next
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +77,15 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error", exc_info=error)
         rollback()
         return _respond(InternalServerError.code)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(error: RequestEntityTooLarge):
+        # The body was refused unread, so the form cannot be shown again with its values:
+        # the page leads back to it (history.back() in static/js/portal.js, which brings the
+        # typed values back), and the upload fields check sizes before sending anyway.
+        if is_api_request():
+            return _respond(RequestEntityTooLarge.code)
+        referrer = urlsplit(request.referrer or "")
+        back = safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else "")) if referrer.netloc == request.host else None
+        limit_mb = (app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)
+        return render_template("errors/too_large.html", back=back, limit_mb=limit_mb), RequestEntityTooLarge.code

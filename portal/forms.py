@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -12,6 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.models import Seniority, TermKind
 from portal.services import taxonomy
 from portal.services.nominations import Profile
+from portal.services.uploads import MAX_IMAGE_BYTES, too_large_message
 
 
 # Money columns are Numeric(14, 2): a larger amount cannot be stored (PostgreSQL refuses it).
@@ -22,6 +24,22 @@ DEPARTMENTS = [
     "IT", "Engineering", "Finance", "Operations", "Sales", "Marketing", "Customer service",
     "Human resources", "Legal and compliance", "Procurement", "Executive management", "Other",
 ]
+
+
+def upload_limit(max_bytes: int = MAX_IMAGE_BYTES) -> dict[str, str]:
+    """Attributes for an image upload field: static/js/portal.js refuses a file over the limit
+    beside the field, with the words the server would use, before the form (and all that
+    was typed in it) is sent."""
+    return {"data-max-bytes": str(max_bytes), "data-too-large": too_large_message(max_bytes)}
+
+
+def optional_int(value) -> int | None:
+    """``coerce`` for a required select of ids whose first option is an empty "Choose …":
+    HTML wants that placeholder's value empty, and DataRequired then names the field."""
+    return None if value in ("", None) else int(value)
+
+
+CHOOSE = ("", "Choose …")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -50,7 +68,7 @@ class ProfileFieldsForm(FlaskForm):
                             render_kw={"autocomplete": "organization-title"})
     seniority = SelectField("Seniority", validators=[DataRequired("Choose your seniority.")])
     department = SelectField("Department", validators=[Optional()])
-    industry = SelectField("Industry", coerce=int, validators=[DataRequired("Choose your industry.")])
+    industry = SelectField("Industry", coerce=optional_int, validators=[DataRequired("Choose your industry.")])
     country = SelectField("Country you work in", validators=[DataRequired("Choose a country.")])
     languages = SelectMultipleField("Languages you can take calls in", validators=[Optional()])
     time_zone = SelectField("Time zone", validators=[DataRequired("Choose your time zone.")])
@@ -63,7 +81,7 @@ class ProfileFieldsForm(FlaskForm):
     def load_choices(self) -> None:
         self.seniority.choices = [("", "Choose …")] + [(s.value, s.label) for s in Seniority]
         self.department.choices = [("", "Choose …")] + [(d, d) for d in DEPARTMENTS]
-        self.industry.choices = [(0, "Choose …")] + [(t.id, t.name) for t in taxonomy.terms(TermKind.INDUSTRY)]
+        self.industry.choices = [CHOOSE] + [(t.id, t.name) for t in taxonomy.terms(TermKind.INDUSTRY)]
         self.country.choices = [("", "Choose …")] + taxonomy.countries()
         self.languages.choices = taxonomy.languages()
         self.time_zone.choices = [(tz, tz.replace("_", " ")) for tz in sorted(taxonomy.time_zones())]
@@ -91,7 +109,7 @@ class ProfileFieldsForm(FlaskForm):
         self.job_title.data = profile.job_title
         self.seniority.data = profile.seniority.value if profile.seniority else ""
         self.department.data = profile.department
-        self.industry.data = profile.industry_id or 0
+        self.industry.data = profile.industry_id
         self.country.data = profile.country or ""
         self.languages.data = profile.languages
         self.time_zone.data = profile.time_zone
@@ -108,7 +126,8 @@ PROFILE_HELP = {
     "seniority": "Prospects often want to talk to someone at their own level.",
     "industry": "Your company's industry.",
     "country": "Used to match you with prospects nearby; your address is never shared.",
-    "languages": "Hold Ctrl (Cmd on a Mac) to choose several.",
+    # A phone's list picker has its own ticks: the Ctrl hint is for mouse and keyboard only.
+    "languages": Markup('Choose each one.<span class="fine-pointer-only"> Hold Ctrl (Cmd on a Mac) to choose several.</span>'),
     "time_zone": "We only suggest call times in your working hours.",
     "products": "Choose every product you work with.",
     "use_cases": "The problems the products solve for you.",

@@ -190,3 +190,27 @@ def _seeded_emails() -> list[str]:
     from portal.demo import ADVOCATES, RECENT_ADVOCATES, TEAM
 
     return [row[0] for row in TEAM] + [row[0] for row in ADVOCATES + RECENT_ADVOCATES]
+
+
+def test_seed_demo_gives_the_demo_advocate_a_request_to_answer(cli):
+    from portal.models import Ask, AskStatus
+    from portal.services import nominations
+
+    seed(cli)
+    alex = nominations.current_advocate(auth.find_user("advocate@example.com"))
+    waiting = database.session.scalars(select(Ask).where(Ask.advocate_id == alex.id, Ask.status == AskStatus.SENT)).all()
+    assert [a.prospect_company for a in waiting] == ["Harbour Logistics"]
+    assert waiting[0].due_on > waiting[0].created_at.date()
+
+    asks = count(Ask)
+    seed(cli)  # safe to run again: nothing doubled while it waits
+    assert count(Ask) == asks
+
+    # Declined, it no longer counts against Alex's limits: the next run brings it back.
+    waiting[0].status = AskStatus.DECLINED
+    database.session.commit()
+    seed(cli)
+    assert count(Ask) == asks + 1
+    assert database.session.scalar(
+        select(func.count()).select_from(Ask).where(Ask.advocate_id == alex.id, Ask.status == AskStatus.SENT)
+    ) == 1

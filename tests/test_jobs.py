@@ -129,7 +129,7 @@ def test_email_goes_through_the_real_queue(app, committed_db, queue, consumer, s
     [email] = smtp.messages
     assert email["To"] == "rosa.diaz@customer.example"
     assert email["Subject"] == "Your sign-in link"
-    assert "http://portal.test/sign-in/link/abc" in email.get_content()
+    assert "http://portal.test/sign-in/link/abc" in email.get_body(preferencelist=("plain",)).get_content()
     db.session.expire_all()
     message = db.session.get(OutboxMessage, message.id)
     assert message.status is OutboxStatus.SENT

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import MultiCheckboxField, amount_in_range
+from portal.forms import CHOOSE, MultiCheckboxField, amount_in_range, optional_int
 from portal.models import AdvocateStatus, QueueKind, TermKind
 from portal.services import taxonomy
 
@@ -121,7 +121,7 @@ TERM_KIND_SLUGS = {"products": TermKind.PRODUCT, "use-cases": TermKind.USE_CASE,
 
 
 class AskForm(FlaskForm):
-    activity_type = SelectField("What you ask for", coerce=int, validators=[DataRequired("Choose what you ask for.")])
+    activity_type = SelectField("What you ask for", coerce=optional_int, validators=[DataRequired("Choose what you ask for.")])
     prospect_company = StringField("Prospect", validators=[DataRequired("Name the prospect."), Length(max=200)])
     opportunity_id = StringField("Opportunity id (CRM)", validators=[Optional(), Length(max=100)])
     deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more."), amount_in_range])
@@ -132,7 +132,7 @@ class AskForm(FlaskForm):
     )
 
     def load_choices(self) -> None:
-        self.activity_type.choices = [(0, "Choose …")] + [(a.id, a.name) for a in taxonomy.activity_types()]
+        self.activity_type.choices = [CHOOSE] + [(a.id, a.name) for a in taxonomy.activity_types()]
 
 
 class CompleteAskForm(FlaskForm):

@@ -10,6 +10,7 @@ from blueprints.campaigns import bp
 from blueprints.campaigns.forms import CampaignForm, CapsForm, EmptyForm
 from portal.database import commit, db, rollback, utcnow
 from portal.exports import csv_response, export_filename, rows_of
+from portal.money import format_money
 from portal.models import Campaign, ReviewPlatform, Role
 from portal.security import role_required
 from portal.services import campaigns
@@ -64,7 +65,7 @@ def _edit(campaign: Campaign | None):
         "campaigns/admin_form.html",
         form=form,
         campaign=campaign,
-        caps_text=", ".join(f"{p.label} {cap:,.2f}" for p, cap in campaigns.caps().items()),
+        caps_text=", ".join(f"{p.label} {format_money(cap)}" for p, cap in campaigns.caps().items()),
         rating_rule=campaigns.RATING_RULE,
     ), 422 if form.errors or form.form_errors else 200
 

@@ -1,4 +1,4 @@
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, jsonify, redirect, render_template, request, send_from_directory, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -26,6 +26,13 @@ def _join_address_limit() -> str:
 def index():
     home = home_for(current_user) if current_user.is_authenticated else None
     return render_template("public/index.html", home=home)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico whatever a page links to (feed readers, bookmarks, tabs
+    # opened on a PDF), so the icon answers at the root as well as under /static.
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.route("/join", methods=["GET", "POST"])

@@ -177,6 +177,7 @@ def admin_points_settings():
             points={source: form[source.value].data for source in DEFAULT_POINTS},
             value_per_point=form.value_per_point.data,
             default_annual_gift_cap=form.default_annual_gift_cap.data,
+            currency=form.currency.data,
         )
         try:
             rewards.update_settings(current_user, values)

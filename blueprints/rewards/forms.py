@@ -3,6 +3,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal import money
 from portal.models import GiftPolicy, PointsSource
 from portal.models.points import DEFAULT_POINTS
 
@@ -59,6 +60,8 @@ class PointsSettingsForm(FlaskForm):
                                    validators=[InputRequired("Enter the value of a point."), NumberRange(min=0, max=1000, message="Between 0 and 1,000.")])
     default_annual_gift_cap = DecimalField("Annual gift limit per advocate", places=2,
                                            validators=[InputRequired("Enter the default limit."), *MONEY[1:]])
+    currency = SelectField("Program currency", choices=[SelectChoice(code, f"{code} — {name}") for code, name in money.currencies()],
+                           validators=[DataRequired("Choose the program's currency.")])
 
 
 def _not_zero(form, field):

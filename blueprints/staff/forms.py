@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import MultiCheckboxField, amount_in_range, email_field
+from portal.forms import CHOOSE, MultiCheckboxField, amount_in_range, email_field, optional_int
 from portal.models import TermKind
 from portal.services import taxonomy
 
@@ -24,7 +24,7 @@ class ReferenceRequestForm(FlaskForm):
     opportunity_id = StringField("Opportunity id (CRM)", validators=[Optional(), Length(max=100)])
     deal_size = DecimalField("Deal size", places=2, validators=[Optional(), NumberRange(min=0, message="Enter 0 or more."), amount_in_range])
     due_on = DateField("Needed by", validators=[DataRequired("Enter the date you need the references by.")])
-    activity_type = SelectField("What the advocate should do", coerce=int, validators=[DataRequired("Choose an activity.")])
+    activity_type = SelectField("What the advocate should do", coerce=optional_int, validators=[DataRequired("Choose an activity.")])
     how_many = IntegerField("How many advocates", default=1,
                             validators=[InputRequired("Enter a number."), NumberRange(min=1, max=10, message="Between 1 and 10.")])
     products = MultiCheckboxField("Products the advocate should use (all of)", coerce=int, validators=[])
@@ -35,7 +35,7 @@ class ReferenceRequestForm(FlaskForm):
     submit = SubmitField("Request references")
 
     def load_choices(self) -> None:
-        self.activity_type.choices = [(0, "Choose …")] + [(a.id, a.name) for a in taxonomy.activity_types()]
+        self.activity_type.choices = [CHOOSE] + [(a.id, a.name) for a in taxonomy.activity_types()]
         self.products.choices = [(t.id, t.name) for t in taxonomy.terms(TermKind.PRODUCT)]
         self.industry.choices = [(0, "Any industry")] + [(t.id, t.name) for t in taxonomy.terms(TermKind.INDUSTRY)]
         self.region.choices = [(0, "Anywhere")] + [(r.id, ("– " * d) + r.name) for r, d in taxonomy.region_tree()]

@@ -17,6 +17,7 @@ from portal.models.user import User
 
 DEFAULT_VALUE_PER_POINT = Decimal("0.05")
 DEFAULT_ANNUAL_GIFT_CAP = Decimal("250.00")
+DEFAULT_CURRENCY = "USD"  # ISO 4217
 
 
 class RewardSettings(db.Model):
@@ -32,6 +33,7 @@ class RewardSettings(db.Model):
         ),
         CheckConstraint("value_per_point >= 0", name="value_per_point_not_negative"),
         CheckConstraint("default_annual_gift_cap >= 0", name="gift_cap_not_negative"),
+        CheckConstraint("length(currency) = 3", name="currency_is_a_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +46,9 @@ class RewardSettings(db.Model):
     meeting_attended: Mapped[int] = mapped_column(default=DEFAULT_POINTS[PointsSource.MEETING_ATTENDED])
     value_per_point: Mapped[Decimal] = mapped_column(Numeric(10, 4), default=DEFAULT_VALUE_PER_POINT)
     default_annual_gift_cap: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=DEFAULT_ANNUAL_GIFT_CAP)
+    # The program's currency (ISO 4217): every amount in the portal (reward values, gift and
+    # incentive caps, deal sizes, revenue, the points liability) is in it.
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY, server_default=DEFAULT_CURRENCY)
 
 
 class Reward(db.Model):

@@ -22,6 +22,7 @@ from sqlalchemy import Select, delete, func, select, update
 from werkzeug.datastructures import FileStorage
 
 from portal.database import db, utcnow
+from portal.money import format_money
 from portal.models import (
     Advocate,
     AdvocateStatus,
@@ -122,7 +123,7 @@ def save_campaign(actor: User, campaign: Campaign | None, details: CampaignDetai
     cap = caps()[details.platform]
     if gift > cap:
         raise DomainError(
-            f"{details.platform.label} allows incentives of at most {cap:,.2f} per review: lower the gift.",
+            f"{details.platform.label} allows incentives of at most {format_money(cap)} per review: lower the gift.",
             field="gift_value",
         )
     created = campaign is None
@@ -322,8 +323,8 @@ def _decide_proof(actor: User, item: QueueItem, approve: bool, reason: str) -> t
     points.award(participation.advocate, PointsSource.REVIEW_VERIFIED, proof.id, points=campaign.points_per_review, actor=actor,
                  reason=f"Verified {campaign.platform.label} review: {campaign.name}")
     gift = {
-        Incentive.GIFT: f" and a gift of {participation.incentive_value:,.2f}",
-        Incentive.DONATION: f" and a donation of {participation.incentive_value:,.2f} to charity",
+        Incentive.GIFT: f" and a gift of {format_money(participation.incentive_value)}",
+        Incentive.DONATION: f" and a donation of {format_money(participation.incentive_value)} to charity",
         Incentive.NONE: "",
     }[participation.incentive]
     return participation.advocate.user, f"Your review for “{campaign.name}” is verified: {campaign.points_per_review} points{gift}"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import sys
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from portal.database import after_commit, commit, db, utcnow
@@ -108,16 +111,23 @@ def retry(message: OutboxMessage) -> None:
 
 
 def build_email(payload: dict) -> EmailMessage:
+    """The queued text as ``multipart/alternative``: the text itself, and the same words as
+    simple HTML (one template for every kind) for mail clients that show only HTML."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="advocate-portal")
+    # An aware UTC time: "+0000" says the zone is known (a naive one gives "-0000", "unknown").
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=message_id_domain())
     for name, value in payload.get("headers", {}).items():
         message[name] = value
     message.set_content(payload["text"])
+    message.add_alternative(
+        render_template("email/_base.html", subject=payload["subject"], paragraphs=html_paragraphs(payload["text"])),
+        subtype="html",
+    )
     return message
 
 
@@ -125,6 +135,32 @@ def development_mailbox(config) -> bool:
     """Whether email is kept for reading at /admin/mailbox: only in development without SMTP.
     In production a message's body holds working sign-in links, so nobody reads it there."""
     return config["ENV"] == "development" and config["MAIL_CONSOLE"] and not config["MAIL_LOG_ONLY"]
+
+
+def message_id_domain() -> str:
+    """A real domain for Message-IDs: the sender's, else the portal's own host."""
+    _name, address = parseaddr(current_app.config["MAIL_FROM"])
+    _local, at, domain = address.rpartition("@")
+    return (at and domain) or urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+def html_paragraphs(text: str) -> list[Markup]:
+    """Plain text as HTML paragraphs: blank lines part them, line breaks stay, addresses
+    become links (escaped first, so nothing in the text can become markup)."""
+
+    def linked(line: str) -> Markup:
+        out, last = Markup(), 0
+        for match in _URL.finditer(line):
+            url = match.group(0).rstrip(".,;:)")
+            out += escape(line[last : match.start()]) + Markup('<a href="{0}">{0}</a>').format(url)
+            last = match.start() + len(url)
+        return out + escape(line[last:])
+
+    blocks = [block.strip("\n") for block in re.split(r"\n\s*\n", text.strip())]
+    return [Markup("<br>\n").join(linked(line) for line in block.splitlines()) for block in blocks if block.strip()]
 
 
 def _send_email(outbox_message: OutboxMessage) -> None:
@@ -142,7 +178,7 @@ def _send_email(outbox_message: OutboxMessage) -> None:
         # quoted-printable or base64, and the link could not be copied from the console.
         headers = "".join(f"{name}: {value}\n" for name, value in message.items())
         print(
-            f"----- email (not sent: no SMTP configured) -----\n{headers}\n{message.get_content()}",
+            f"----- email (not sent: no SMTP configured) -----\n{headers}\n{outbox_message.payload['text']}",
             file=sys.stderr,
         )
         return

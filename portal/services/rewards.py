@@ -40,7 +40,8 @@ from portal.models import (
     User,
 )
 from portal.models.points import DEFAULT_POINTS
-from portal.models.rewards import DEFAULT_ANNUAL_GIFT_CAP, DEFAULT_VALUE_PER_POINT
+from portal.models.rewards import DEFAULT_ANNUAL_GIFT_CAP, DEFAULT_CURRENCY, DEFAULT_VALUE_PER_POINT
+from portal import money
 from portal.services import approvals, audit, points
 from portal.services.errors import DomainError
 from portal.services.notify import notify
@@ -63,6 +64,7 @@ def settings(*, for_update: bool = False) -> RewardSettings:
         row = RewardSettings(
             value_per_point=DEFAULT_VALUE_PER_POINT,
             default_annual_gift_cap=DEFAULT_ANNUAL_GIFT_CAP,
+            currency=DEFAULT_CURRENCY,
             **{source.value: worth for source, worth in DEFAULT_POINTS.items()},
         )
         if for_update:
@@ -75,6 +77,7 @@ class SettingsValues:
     points: dict[PointsSource, int]
     value_per_point: Decimal
     default_annual_gift_cap: Decimal
+    currency: str | None = None  # None: unchanged
 
 
 def update_settings(actor: User, values: SettingsValues) -> RewardSettings:
@@ -89,9 +92,14 @@ def update_settings(actor: User, values: SettingsValues) -> RewardSettings:
         raise DomainError("The value of a point cannot be negative.", field="value_per_point")
     if values.default_annual_gift_cap < 0:
         raise DomainError("The cap cannot be negative.", field="default_annual_gift_cap")
+    if values.currency is not None and not money.is_currency(values.currency):
+        raise DomainError("Choose a currency from the list (an ISO 4217 code such as USD or EUR).", field="currency")
     row.value_per_point = values.value_per_point
     row.default_annual_gift_cap = values.default_annual_gift_cap
+    if values.currency is not None:
+        row.currency = values.currency
     db.session.flush()
+    money.forget_program_currency()
     audit.record(
         actor,
         "rewards.settings_changed",
@@ -101,6 +109,7 @@ def update_settings(actor: User, values: SettingsValues) -> RewardSettings:
         after={source.value: getattr(row, source.value) for source in EARNING_SOURCES},
         value_per_point=str(row.value_per_point),
         default_annual_gift_cap=str(row.default_annual_gift_cap),
+        currency=row.currency,
     )
     return row
 
@@ -227,8 +236,8 @@ def gift_refusal(advocate: Advocate, reward: Reward) -> str | None:
     already = gifts_this_year(advocate.user_id)
     if already + reward.monetary_value > cap:
         return (
-            f"This would take your rewards this year to {already + reward.monetary_value:,.2f}, over the annual "
-            f"gift limit of {cap:,.2f} that applies to {account.name}."
+            f"This would take your rewards this year to {money.format_money(already + reward.monetary_value)}, over the annual "
+            f"gift limit of {money.format_money(cap)} that applies to {account.name}."
         )
     return None
 
@@ -298,7 +307,7 @@ def claim_reward(actor: User, reward_id: int, *, charity: str | None = None, del
         reward.stock -= 1
     if reward.needs_approval:
         approvals.open_item(
-            QueueKind.REWARD_CLAIM, advocate, claim.id, f"{reward.name} ({reward.points_cost} points, {reward.monetary_value:,.2f})"
+            QueueKind.REWARD_CLAIM, advocate, claim.id, f"{reward.name} ({reward.points_cost} points, {money.format_money(reward.monetary_value)})"
         )
     db.session.flush()
     audit.record(actor, "reward.claimed", claim, f"Claimed {reward.name}", advocate_id=advocate.id, charity=charity)

@@ -35,6 +35,10 @@ def _image_type(content: bytes) -> str | None:
         return None
 
 
+def too_large_message(max_bytes: int) -> str:
+    return f"The file is larger than {max_bytes // (1024 * 1024)} MB: upload a smaller image."
+
+
 def store_image(uploader: User | None, file: FileStorage, *, field: str = "file", max_bytes: int = MAX_IMAGE_BYTES) -> Upload:
     """Keep an uploaded PNG, JPEG or WebP image; raises ``DomainError`` (for ``field``) and
     stores nothing otherwise."""
@@ -42,7 +46,7 @@ def store_image(uploader: User | None, file: FileStorage, *, field: str = "file"
     if not content:
         raise DomainError("Choose an image to upload.", field=field)
     if len(content) > max_bytes:
-        raise DomainError(f"The file is larger than {max_bytes // (1024 * 1024)} MB: upload a smaller image.", field=field)
+        raise DomainError(too_large_message(max_bytes), field=field)
     mimetype = _image_type(content)
     if mimetype is None:
         raise DomainError("The file is not a PNG, JPEG or WebP image: upload a screenshot in one of those formats.", field=field)

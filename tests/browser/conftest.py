@@ -244,6 +244,9 @@ def go_by_menu(page: Page, menu: str, link: str) -> None:
     """Follow a link of the main navigation that sits in one of its menus, as a person does:
     open the menu, then choose the page."""
     nav = page.get_by_role("navigation", name="Main")
+    everything = nav.locator("details.site-menu > summary")
+    if everything.is_visible():  # on a phone every link sits behind the one Menu button
+        everything.click()
     nav.locator("summary", has_text=menu).click()
     nav.get_by_role("link", name=link, exact=True).click()
 

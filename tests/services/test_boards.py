@@ -328,10 +328,10 @@ class TestMeetings:
         meeting(board, AFTER_DST, place="Friedrichstraße 10, Berlin")
         commit()
         [to_berlin] = [m for m in smtp.to(berlin.advocate.user.email) if m["Subject"].startswith("Invitation")]
-        assert "Monday 29 March 2027, 10:00 CEST (Europe/Berlin)" in to_berlin.get_content()
-        assert "Friedrichstraße 10, Berlin" in to_berlin.get_content()
+        assert "Monday 29 March 2027, 10:00 CEST (Europe/Berlin)" in to_berlin.get_body(preferencelist=("plain",)).get_content()
+        assert "Friedrichstraße 10, Berlin" in to_berlin.get_body(preferencelist=("plain",)).get_content()
         [to_panama] = [m for m in smtp.to(panama.advocate.user.email) if m["Subject"].startswith("Invitation")]
-        assert "03:00 EST (America/Panama)" in to_panama.get_content()
+        assert "03:00 EST (America/Panama)" in to_panama.get_body(preferencelist=("plain",)).get_content()
         assert not [m for m in smtp.to(waiting.advocate.user.email) if m["Subject"].startswith("Invitation")]
 
     def test_invitations_honour_the_members_preferences(self, db, smtp):
@@ -374,7 +374,7 @@ class TestMeetings:
         assert boards.send_meeting_reminders(AFTER_DST - timedelta(hours=22)) == 0  # once
         commit()
         [reminder] = [m for m in smtp.to(coming.advocate.user.email) if m["Subject"].startswith("Tomorrow")]
-        assert "Monday 29 March 2027, 10:00 CEST (Europe/Berlin)" in reminder.get_content()
+        assert "Monday 29 March 2027, 10:00 CEST (Europe/Berlin)" in reminder.get_body(preferencelist=("plain",)).get_content()
         assert not [m for m in smtp.to(not_coming.advocate.user.email) if m["Subject"].startswith("Tomorrow")]
 
     def test_members_rsvp_and_change_their_mind_others_cannot(self, db):

@@ -89,7 +89,7 @@ class TestCampaignRules:
     def test_gartner_refuses_a_gift_above_25(self, db):
         with pytest.raises(DomainError) as refused:
             campaigns.save_campaign(AdminFactory(), None, details(platform=ReviewPlatform.GARTNER, gift_value=Decimal("25.01")))
-        assert refused.value.field == "gift_value" and "Gartner Peer Insights allows incentives of at most 25.00" in refused.value.message
+        assert refused.value.field == "gift_value" and "Gartner Peer Insights allows incentives of at most $25.00" in refused.value.message
         assert count(Campaign) == 0
 
     def test_caps_are_configurable_per_platform(self, db):
@@ -97,7 +97,7 @@ class TestCampaignRules:
         campaigns.save_caps(admin, {ReviewPlatform.CAPTERRA: Decimal("10"), ReviewPlatform.G2: Decimal("40")})
         assert campaigns.caps()[ReviewPlatform.CAPTERRA] == Decimal("10")
         assert campaigns.caps()[ReviewPlatform.GARTNER] == Decimal("25.00")  # the default stays
-        with pytest.raises(DomainError, match="at most 10.00"):
+        with pytest.raises(DomainError, match=r"at most \$10.00"):
             campaigns.save_campaign(admin, None, details(platform=ReviewPlatform.CAPTERRA, gift_value=Decimal("15")))
         assert campaigns.save_campaign(admin, None, details(gift_value=Decimal("40"))).gift_value == Decimal("40")
 
@@ -283,7 +283,7 @@ class TestVerification:
         entry = db.session.scalar(select(PointsEntry))
         assert (entry.source, entry.source_id) == (PointsSource.REVIEW_VERIFIED, proof.id)
         assert emails_to(participation.advocate.user.email)[-1].subject.startswith(
-            f"Your review for “{participation.campaign.name}” is verified: 150 points and a gift of 25.00"
+            f"Your review for “{participation.campaign.name}” is verified: 150 points and a gift of $25.00"
         )
         assert campaigns.verified_counts([participation.campaign_id]) == {participation.campaign_id: 1}
         with pytest.raises(DomainError, match="already verified"):

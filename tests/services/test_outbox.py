@@ -65,7 +65,7 @@ def test_queued_email_is_delivered_over_smtp_after_commit(app, db, smtp):
     assert email["To"] == "rosa.diaz@customer.example"
     assert email["Subject"] == "Your sign-in link"
     assert email["Message-ID"] and email["Date"]
-    body = email.get_content()
+    body = email.get_body(preferencelist=("plain",)).get_content()
     assert "Hello Rosa Díaz," in body
     assert "http://portal.test/sign-in/link/abc" in body
     assert "expires in 15 minutes" in body

@@ -145,12 +145,12 @@ def test_an_accounts_own_cap_and_the_program_default_are_set_by_admins(db):
     advocate = rich(2000)
     reward = RewardFactory(monetary_value=Decimal("40"))
     rewards.set_gift_policy(admin, advocate.account, GiftPolicy.ALLOWED, Decimal("30"))
-    with pytest.raises(rewards.ClaimRefused, match="limit of 30.00"):
+    with pytest.raises(rewards.ClaimRefused, match=r"limit of \$30.00"):
         rewards.claim_reward(advocate.user, reward.id)
     rewards.set_gift_policy(admin, advocate.account, GiftPolicy.ALLOWED, None)
     values = rewards.SettingsValues({}, Decimal("0.05"), Decimal("35"))
     rewards.update_settings(admin, values)
-    with pytest.raises(rewards.ClaimRefused, match="limit of 35.00"):
+    with pytest.raises(rewards.ClaimRefused, match=r"limit of \$35.00"):
         rewards.claim_reward(advocate.user, reward.id)
     assert count(PointsEntry, PointsEntry.source == PointsSource.REWARD_CLAIM) == 0
 

@@ -111,15 +111,15 @@ def field_error(html: str, action: str, name: str) -> str | None:
 
 
 def htmx_csrf_token(html: str) -> str:
-    """The token the page gives htmx, through ``hx-headers`` on <body>."""
-    match = re.search(r"hx-headers='\{\"X-CSRFToken\": \"([^\"]+)\"\}'", html)
-    assert match, "<body> carries no hx-headers CSRF token"
+    """The token the page gives htmx (static/js/portal.js sends it as X-CSRFToken)."""
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+    assert match, "the page carries no csrf-token <meta> for htmx"
     return match.group(1)
 
 
 def without_tokens(html: str) -> str:
     """The page with its per-session CSRF tokens blanked, to compare two pages."""
-    html = re.sub(r'("X-CSRFToken": ")[^"]+', r"\1", html)
+    html = re.sub(r'(<meta name="csrf-token" content=")[^"]+', r"\1", html)
     return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", html)
 
 

@@ -275,7 +275,7 @@ def test_the_team_creates_a_campaign(client, login_as, db):
 @pytest.mark.parametrize(
     "overrides,field,message",
     [
-        ({"gift_value": "30"}, "gift_value", "Gartner Peer Insights allows incentives of at most 25.00"),
+        ({"gift_value": "30"}, "gift_value", "Gartner Peer Insights allows incentives of at most $25.00"),
         ({"review_url": "javascript:alert(1)"}, "review_url", "http:// or https://"),
         ({"target_count": "0"}, "target_count", "Aim for 1 to 100,000 reviews."),
         ({"ends_on": "2000-01-01"}, "ends_on", "end on or after"),

@@ -219,7 +219,7 @@ def test_the_points_table_form(client, db, login_as):
     assert bad.status_code == 422
     assert "Between 0 and 100,000" in field_error(bad.text, action, "ask_completed")
     assert "Enter the value of a point" in field_error(bad.text, action, "value_per_point")
-    good = submit(client, page, action, ask_completed="55", value_per_point="0.02")
+    good = submit(client, page, action, ask_completed="55", value_per_point="0.02", currency="USD")
     assert good.status_code == 302
     assert points.points_value(PointsSource.ASK_COMPLETED) == 55
 
