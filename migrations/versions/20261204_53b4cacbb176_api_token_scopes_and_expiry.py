@@ -5,7 +5,7 @@ keep working with both scopes, so no connected system stops. New tokens get only
 chosen for them.
 
 Revision ID: 53b4cacbb176
-Revises: 5e1f0c7d2b94
+Revises: f0103fd3e009
 Create Date: 2026-12-04 19:21:04.024145
 
 """
@@ -17,7 +17,7 @@ import portal.database
 
 # revision identifiers, used by Alembic.
 revision = '53b4cacbb176'
-down_revision = '5e1f0c7d2b94'
+down_revision = 'f0103fd3e009'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ the dashboard's figures raises as it commits, so every app instance sees the cha
 next load instead of up to a minute later
 
 Revision ID: 6c6bb5d533e9
-Revises: 5e1f0c7d2b94
+Revises: bf3065e3bb58
 Create Date: 2026-12-04 19:03:47.416078
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6c6bb5d533e9'
-down_revision = '5e1f0c7d2b94'
+down_revision = 'bf3065e3bb58'
 branch_labels = None
 depends_on = None
 

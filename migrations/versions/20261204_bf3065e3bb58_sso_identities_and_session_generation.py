@@ -5,7 +5,7 @@ not the email, decides afterwards. users.session_generation is stored in each se
 bumped on sign-out, which ends every copy of the session.
 
 Revision ID: bf3065e3bb58
-Revises: 5e1f0c7d2b94
+Revises: 53b4cacbb176
 Create Date: 2026-12-04 18:58:45.785620
 
 """
@@ -17,7 +17,7 @@ import portal.database
 
 # revision identifiers, used by Alembic.
 revision = 'bf3065e3bb58'
-down_revision = '5e1f0c7d2b94'
+down_revision = '53b4cacbb176'
 branch_labels = None
 depends_on = None
 

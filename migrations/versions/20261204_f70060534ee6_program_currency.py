@@ -1,7 +1,7 @@
 """program currency: every amount in the portal is in one ISO 4217 currency, an admin setting
 
 Revision ID: f70060534ee6
-Revises: 5e1f0c7d2b94
+Revises: 5dfb306221cd
 Create Date: 2026-12-04 19:00:09.319750
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f70060534ee6'
-down_revision = '5e1f0c7d2b94'
+down_revision = '5dfb306221cd'
 branch_labels = None
 depends_on = None
 
