@@ -28,6 +28,7 @@ from portal.models import (
     ReviewProof,
     RewardClaim,
     User,
+    UserIdentity,
 )
 from portal.services import approvals, audit, boards, campaigns, consent
 from portal.services.errors import DomainError
@@ -271,6 +272,8 @@ def erase_account(actor: User, user: User) -> None:
         db.session.execute(delete(ProfileChange).where(ProfileChange.advocate_id == advocate.id))
     db.session.execute(update(QueueItem).where(QueueItem.advocate_id.in_(advocate_ids)).values(summary="", reason=""))
     db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    # The link to their identity at a sign-in provider (whose subject may be their address).
+    db.session.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
     # Emails still waiting are not sent; sent ones keep only their date and status.
     db.session.execute(
         delete(OutboxMessage).where(OutboxMessage.recipient == email, OutboxMessage.status == OutboxStatus.PENDING)

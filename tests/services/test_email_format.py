@@ -4,6 +4,7 @@ SMTP server (aiosmtpd) received."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +24,14 @@ CONTEXTS = {
     "already_nominated": lambda user: {"advocate": SimpleNamespace(status=AdvocateStatus.APPROVED), "url": LINK},
     "digest": lambda user: {"notifications": [SimpleNamespace(title="Your claim was approved", body="Enjoy <it>", link=LINK)]},
     "invitation": lambda user: {"nominator": SimpleNamespace(name="Sam Seller"), "reason": "Loves the product", "url": LINK},
+    "invitation_expired": lambda user: {
+        "advocate": SimpleNamespace(user=SimpleNamespace(name="Ada <Lovelace>"), account=SimpleNamespace(name="Globex & Co")),
+        "invited_at": datetime(2026, 11, 2, tzinfo=UTC),
+    },
+    "invitation_reminder": lambda user: {
+        "advocate": SimpleNamespace(invited_at=datetime(2026, 11, 2, tzinfo=UTC), created_at=datetime(2026, 11, 1, tzinfo=UTC)),
+        "nominator": SimpleNamespace(name="Sam Seller"), "expires_at": datetime(2026, 12, 2, tzinfo=UTC), "url": LINK,
+    },
     "job_change": lambda user: {"company": "Globex & Co", "url": LINK},
     "notification": lambda user: {"title": "Your request was accepted", "body": "See the details.", "link": LINK},
     "sign_in_link": lambda user: {"url": LINK, "minutes": 15},

@@ -25,6 +25,7 @@ from portal.models import (
     ConsentPurpose,
     CoverageTarget,
     DemandSource,
+    FiguresVersion,
     ImportBatch,
     MeetingResponse,
     Notification,
@@ -52,6 +53,7 @@ from portal.models import (
     TermKind,
     UnmetDemand,
     Upload,
+    UserIdentity,
 )
 from portal.services import boards, consent, privacy
 from tests.factories import (
@@ -160,7 +162,10 @@ def person_with_data_everywhere():
         UnmetDemand(source=DemandSource.SEARCH, criteria_key="p1", criteria={"products": [product.id]}),
         ProgramReport(year=2026, quarter=4),
         ReferenceCheck(repair=False, trigger=CheckTrigger.ADMIN),
+        FiguresVersion(id=1, version=1),
     ])
+    # Some providers' subject is the person's email address.
+    db.session.add(UserIdentity(user_id=user.id, issuer="https://id.customer.example", subject=EMAIL))
     db.session.flush()
     texts = [NAME, EMAIL, "+507 6000-1234", "zq-secret"]
     return user, advocate, waiting, seat, texts

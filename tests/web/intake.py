@@ -4,6 +4,7 @@ checkbox groups, and a SQL statement counter."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from portal.models import (
     TermKind,
     User,
 )
+from portal.security import start_session
 from portal.services import approvals, notify, profiles, taxonomy
 from tests.factories import AccountFactory, AdminFactory, AdvocateFactory, StaffFactory, UserFactory
 from tests.web.pages import field_error, parse, path_of
@@ -43,6 +45,7 @@ def sign_in(client, user) -> None:
         session.clear()
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        start_session(user, session, time.time())
 
 
 # --- the database as a whole ---------------------------------------------------------------

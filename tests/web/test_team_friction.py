@@ -14,7 +14,7 @@ from portal.database import commit, db, rollback
 from portal.models import Ask, AskOutcome, AskStatus, PointsSource, Region, Term, TermKind, User
 from portal.services import points, reporting
 from tests.web.asks import activity, ask_data, build_asks_world, make_ask, make_request, queue_item_of
-from tests.web.intake import error_beside, named, text_of
+from tests.web.intake import error_beside, named, sign_in, text_of
 from tests.web.pages import find_form, parse, submit
 
 
@@ -232,9 +232,7 @@ def test_a_write_through_one_app_instance_shows_on_the_next_load_of_another(app,
     second = create_app({**app_config, "DASHBOARD_CACHE_SECONDS": 60})
     clients = [app.test_client(), second.test_client()]
     for c in clients:
-        with c.session_transaction() as session:
-            session["_user_id"] = str(ids["admin"])
-            session["_fresh"] = True
+        sign_in(c, admin)
     try:
         for c in clients:
             assert "won in 0 deals" in _revenue(c.get("/admin").text)
