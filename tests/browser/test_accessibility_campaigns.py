@@ -87,7 +87,7 @@ def admin_new_with_mistakes(open):
     page.get_by_label("Points per verified review").fill("100")
     page.get_by_label("Incentive per verified review").fill("50")
     page.get_by_role("button", name="Save campaign").click()
-    expect(page.get_by_label("Incentive per verified review")).to_have_accessible_description(re.compile("at most 25.00"))
+    expect(page.get_by_label("Incentive per verified review")).to_have_accessible_description(re.compile(r"at most \$25\.00"))
     return page
 
 

@@ -27,8 +27,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 # Not pages of the portal: a sign-in or unsubscribe link is spent by opening it, and a
-# campaign's tracking link sends the advocate on to the review platform's own site.
-NOT_FOLLOWED = re.compile(r"^/(sign-out|sign-in/link/|unsubscribe/|static/|campaigns/go/)")
+# campaign's tracking link and single sign-on send the person on to another site (the review
+# platform, the identity provider).
+NOT_FOLLOWED = re.compile(r"^/(sign-out|sign-in/link/|sign-in/sso|unsubscribe/|static/|campaigns/go/)")
 
 
 def kind_of(path: str) -> str:
