@@ -361,6 +361,7 @@ def main(argv=None) -> int:
         PORTAL_REFERENCE_DATABASE_URL=args.reference_url or reference_url_for(args.database_url),
         PORTAL_INSTANCE_PATH=str(tmp),
         PORTAL_SMTP_HOST="",
+        PORTAL_MAIL_LOG_ONLY="true",  # production refuses to start without SMTP otherwise
     )
     portal_port, reference_port = free_port_below(), free_port_below()
     env["PORTAL_BASE_URL"] = f"http://127.0.0.1:{portal_port}"
