@@ -139,10 +139,15 @@ class Portal:
         from flask import session
         from flask_wtf.csrf import generate_csrf
 
+        from portal.database import db
+        from portal.models import User
+        from portal.security import start_session
+
         user_id = self.user_id(email)
         with self.app.test_request_context():
             session["_user_id"] = str(user_id)
             session["_fresh"] = True
+            start_session(db.session.get(User, user_id), session, time.time())
             token = generate_csrf()
             cookie = self.app.session_interface.get_signing_serializer(self.app).dumps(dict(session))
         return f"{self.app.config['SESSION_COOKIE_NAME']}={cookie}", token
@@ -209,8 +214,8 @@ class Portal:
 
         client = self.app.test_client()
         headers = dict(page.headers)
-        if cookie:
-            client.set_cookie(*cookie.split("=", 1))
+        if cookie:  # as a header: the production cookie is Secure, and this client speaks http
+            headers["Cookie"] = cookie
         counter = []
 
         def count(*_args, **_kwargs):
@@ -231,6 +236,8 @@ class Portal:
             event.remove(self.engine, "before_cursor_execute", count)
         if response.status_code >= 500 or response.status_code in (400, 401, 403):
             raise RuntimeError(f"{page.name} answered {response.status_code}")
+        if page.who and "/sign-in" in response.headers.get("Location", ""):
+            raise RuntimeError(f"{page.name} sent its signed-in visitor to sign in: the session is not valid")
         return len(counter)
 
 
