@@ -214,8 +214,8 @@ class Portal:
 
         client = self.app.test_client()
         headers = dict(page.headers)
-        if cookie:  # as a header: the production cookie is Secure, and this client speaks http
-            headers["Cookie"] = cookie
+        if cookie:
+            client.set_cookie(*cookie.split("=", 1))
         counter = []
 
         def count(*_args, **_kwargs):
