@@ -43,7 +43,9 @@ def upgrade():
         batch_op.create_index('ix_advocate_availability_askable', ['askable_from', 'askable_until'], unique=False, postgresql_where=sa.text('askable_from IS NOT NULL'), sqlite_where=sa.text('askable_from IS NOT NULL'))
         batch_op.create_index('ix_advocate_availability_next_change_at', ['next_change_at'], unique=False)
         batch_op.create_index('ix_advocate_availability_over_used', ['advocate_id'], unique=False, postgresql_where=sa.text('over_used'), sqlite_where=sa.text('over_used'))
-        batch_op.create_index('ix_advocate_availability_rank', ['recent_count', 'last_asked_at', 'advocate_id'], unique=False)
+        # Never asked first: PostgreSQL sorts NULL last unless told, SQLite first (and may not be told).
+        last_asked = sa.text('last_asked_at NULLS FIRST') if op.get_bind().dialect.name == 'postgresql' else 'last_asked_at'
+        batch_op.create_index('ix_advocate_availability_rank', ['recent_count', last_asked, 'advocate_id'], unique=False)
 
 
 

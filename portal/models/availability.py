@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, text
+from sqlalchemy import JSON, ForeignKey, Index, column, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.database import db, utcnow
@@ -20,8 +22,10 @@ class AdvocateAvailability(db.Model):
         # "Available now": askable_from <= now < askable_until, over the askable only.
         Index("ix_advocate_availability_askable", "askable_from", "askable_until",
               postgresql_where=text("askable_from IS NOT NULL"), sqlite_where=text("askable_from IS NOT NULL")),
-        # The fair ranking: fewest recent contacts, then whoever waited longest.
-        Index("ix_advocate_availability_rank", "recent_count", "last_asked_at", "advocate_id"),
+        # The fair ranking, in the order lists read it (``availability.ranked``): fewest recent
+        # contacts, then whoever waited longest, never asked first. A page of "Available now"
+        # walks this index and stops after its rows instead of sorting every match.
+        Index("ix_advocate_availability_rank", "recent_count", column("last_asked_at").asc().nulls_first(), "advocate_id"),
         Index("ix_advocate_availability_over_used", "advocate_id",
               postgresql_where=text("over_used"), sqlite_where=text("over_used")),
         # What the periodic job moves next.
@@ -47,3 +51,9 @@ class AdvocateAvailability(db.Model):
     last_asked_at: Mapped[datetime | None]
     next_change_at: Mapped[datetime | None]
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@compiles(CreateIndex, "sqlite")
+def _create_index_on_sqlite(create, compiler, **kw):
+    # SQLite sorts NULL first in ascending order already, and an index may not say so.
+    return compiler.visit_create_index(create, **kw).replace(" NULLS FIRST", "")

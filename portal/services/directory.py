@@ -92,7 +92,7 @@ def search(filters: Filters, now: datetime | None = None) -> Select:
 def _listed(filters: Filters, conditions: list, now: datetime) -> Select:
     query = select(Advocate).join(Advocate.user).join(Advocate.account).where(*conditions)
     if filters.available_now or filters.activity_type_ids or filters.usage:
-        query = availability.ranked(query)  # spread the load
+        return availability.ranked(query)  # spread the load
     return query.order_by(User.name, Advocate.id)
 
 
