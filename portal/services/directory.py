@@ -105,8 +105,20 @@ def _counted(filters: Filters, conditions: list):
     return counted.where(*conditions)
 
 
+def _only_available_now(filters: Filters) -> bool:
+    """Nothing chosen but "Available now" (and activities): the count the state answers alone."""
+    return filters.available_now and filters == Filters(activity_type_ids=filters.activity_type_ids, available_now=True)
+
+
+def _total(filters: Filters, conditions: list, where: tuple, now: datetime) -> int:
+    if not where and _only_available_now(filters):
+        return availability.count_available_now(filters.activity_type_ids, now)
+    return db.session.scalar(_counted(filters, conditions))
+
+
 def count(filters: Filters, *where, now: datetime | None = None) -> int:
-    return db.session.scalar(_counted(filters, [*_conditions(filters, now or utcnow()), *where]))
+    now = now or utcnow()
+    return _total(filters, [*_conditions(filters, now), *where], where, now)
 
 
 def ids_after(filters: Filters, *where, after: int, limit: int, now: datetime | None = None) -> list[int]:
@@ -124,5 +136,5 @@ def paginate(filters: Filters, *where, page: int | None = None, per_page: int, o
     conditions = [*_conditions(filters, now), *where]
     query = _listed(filters, conditions, now).options(*FROM_JOIN, *options)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    result.total = db.session.scalar(_counted(filters, conditions))
+    result.total = _total(filters, conditions, where, now)
     return result

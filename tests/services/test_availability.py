@@ -25,7 +25,7 @@ from portal.models import (
     Blackout,
     ConsentPurpose,
 )
-from portal.services import asks, availability, consent, preferences
+from portal.services import asks, availability, consent, directory, preferences
 from portal.services.contact_rules import local_date
 from tests.factories import AccountFactory, AdminFactory, AdvocateFactory
 from tests.publishing import reference_db  # noqa: F401  (a fixture)
@@ -121,6 +121,11 @@ def test_the_verdict_the_state_and_the_set_query_agree(db, taxonomies, plans, pr
         t = t0 + timedelta(hours=later)
         for activity_ids in ([], [call.id]):
             listed = available_ids(ids, activity_ids, t)
+            # The directory's count of "Available now" alone, answered from the state, is the
+            # count of the general query (an askable state is an approved advocate's).
+            alone = directory.Filters(activity_type_ids=activity_ids, available_now=True)
+            approved = directory.Filters(activity_type_ids=activity_ids, available_now=True, statuses=[AdvocateStatus.APPROVED])
+            assert directory.count(alone, now=t) == directory.count(approved, now=t)
             for advocate in advocates:
                 row = rows[advocate.id]
                 verdict = availability.check(advocate, call, t)

@@ -227,7 +227,8 @@ def available_directory(db, taxonomies) -> Scene:
     def add(n):
         for index in range(n):
             advocate = askable(AdvocateFactory(country="PA", products=[TermFactory()]))
-            _ask_to(advocate, next(_KEYS), next(_STATUSES))
+            if index:  # the first is never asked: the list is never empty, whatever the asks' statuses
+                _ask_to(advocate, next(_KEYS), next(_STATUSES))
             make_blackout(advocate, start_in=index + 30)
 
     return Scene(AdminFactory(), f"/admin/advocates?available=y&activity={reference_call.id}&region={central.id}", add)
@@ -285,7 +286,9 @@ def test_a_page_sends_as_many_queries_for_30_rows_as_for_3(client, db, login_as,
     many = queries_to_render(client, scene.path)
 
     repeated = {sql: count for sql, count in Counter(many).items() if count > Counter(few)[sql]}
-    assert len(many) == len(few), f"{len(few)} queries for {FEW} rows, {len(many)} for {MANY}; growing: {repeated}"
+    shrinking = {sql: count for sql, count in Counter(few).items() if count > Counter(many)[sql]}
+    assert len(many) == len(few), (
+        f"{len(few)} queries for {FEW} rows, {len(many)} for {MANY}; growing: {repeated}; shrinking: {shrinking}")
 
 
 @pytest.mark.parametrize("path", ["/admin/advocates?available=y", "/admin/advocates?usage=over",
