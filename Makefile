@@ -9,6 +9,9 @@ VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+# A sign-in link is built from the port the portal serves on: on another port than the
+# default the command needs the same PORT, or its link points at a port nobody listens on.
+LOGIN_LINK := $(if $(filter 5000,$(PORT)),,PORT=$(PORT) )$(FLASK) login-link
 # pyproject.toml declares the ranges the portal works with; this file pins the exact versions
 # (tested together) that `make run`, `make test` and CI install. `make lock` refreshes it.
 CONSTRAINTS := requirements/constraints.txt
@@ -61,7 +64,8 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "  Advocate Portal: http://127.0.0.1:$(PORT)"
-	@echo "  Sign in as an admin with the password above, or:  $(FLASK) login-link admin@example.com"
+	@echo "  Sign in as an admin with the password above, or:  $(LOGIN_LINK) admin@example.com"
+	@echo "  Sign in as a seller:  $(LOGIN_LINK) staff@example.com"
 	@if [ -z "$$PORTAL_SMTP_HOST" ]; then echo "  Email is not sent without PORTAL_SMTP_HOST: read it at http://127.0.0.1:$(PORT)/admin/mailbox"; fi
 	@echo ""
 	@$(BIN)/huey_consumer portal.jobs.huey --workers 2 --worker-type thread --quiet & consumer=$$!; \

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -130,6 +133,25 @@ def test_login_link_prints_a_working_sign_in_url(app, cli, client):
     response = client.post(url.removeprefix(app.config["BASE_URL"]), data={})
     assert response.status_code == 302
     assert response.headers["Location"] == "/home"
+
+
+@pytest.mark.parametrize(("port", "prefix"), [("5000", ""), ("8000", "PORT=8000 ")])
+def test_make_run_prints_login_link_commands_for_the_port_it_serves_on(port, prefix):
+    """`PORT=8000 make run` serves on 8000; the command it prints must make links to 8000,
+    not to the default port nobody listens on (the walk of issue 17 followed one there)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PORT": port}
+    printed = subprocess.run(["make", "--dry-run", "run"], cwd=root, env=env, capture_output=True, text=True,
+                             check=True).stdout
+    commands = re.findall(r"(\S*PORT=\d+ )?(\S+/flask --app wsgi login-link) (\S+@example\.com)", printed)
+    assert [(p, email) for p, _, email in commands] == [(prefix, "admin@example.com"), (prefix, "staff@example.com")]
+
+
+def test_links_are_built_for_the_port_in_the_environment(monkeypatch, tmp_path):
+    from portal.config import defaults
+
+    monkeypatch.setenv("PORT", "8000")
+    assert defaults(str(tmp_path))["BASE_URL"] == "http://127.0.0.1:8000"
 
 
 @pytest.mark.parametrize("who", ["unknown", "inactive"])

@@ -18,7 +18,7 @@ from portal.database import commit, db, rollback
 from portal.extensions import htmx
 from portal.forms import PROFILE_HELP
 from portal.models import Advocate, AdvocateStatus, Ask, AskStatus, ConsentPurpose, QueueItem, QueueStatus, Role
-from portal.security import role_required
+from portal.security import role_required, safe_next
 from portal.services import asks, availability, consent, nominations, notify, preferences, privacy, profiles, taxonomy
 from portal.services.errors import DomainError
 from portal.services.nominations import profile_of
@@ -76,6 +76,9 @@ def _render_profile(advocate, form, consent_form, status=200):
     return (
         render_template(
             "advocate/profile.html",
+            # A page that sent the advocate here to give a consent (a board's application)
+            # gets them back once it is saved.
+            next_url=safe_next(request.values.get("next")),
             advocate=advocate,
             form=form,
             consent_form=consent_form,
@@ -143,7 +146,7 @@ def save_consent():
         else:
             commit()
             flash("Your consent choices are saved and in force now.", "success")
-        return redirect(url_for("advocate.profile") + "#consent")
+        return redirect(safe_next(request.form.get("next")) or url_for("advocate.profile") + "#consent")
     profile_form = ProfileForm(formdata=None)
     profile_form.load_choices()
     profile_form.fill_from(profile_of(advocate))

@@ -158,3 +158,23 @@ def test_the_demo_lets_a_newcomer_try_every_journey(open_page):
     expect(page.get_by_role("main")).to_contain_text("G2 winter reviews: Analytics Cloud")
     page.goto("/rewards")
     expect(page.get_by_role("button", name="Claim Coffee gift card")).to_be_enabled()
+
+
+CARLOS_EMAIL = "carlos.mendez@agroexports-gt.example"  # a rejected reward claim: nothing to do on it
+
+
+def test_a_stacked_row_on_a_phone_reads_label_then_value_and_leaves_out_empty_cells(open_page):
+    page = open_page("phone", as_=CARLOS_EMAIL)
+    page.goto("/rewards/mine")
+    row = page.get_by_role("row").filter(has_text="Roadmap session")
+    expect(row).to_contain_text("Rejected, points returned")
+    # No "Actions:" with nothing after it.
+    expect(row.locator('td[data-label="Actions"]')).to_be_hidden()
+    # The points follow their label, as every other value does, not pushed to the far edge.
+    points = row.locator('td[data-label="Points"]')
+    value_left, cell_left, cell_width = points.evaluate(
+        "c => { const r = document.createRange(); r.selectNodeContents(c);"
+        " const box = c.getBoundingClientRect(); return [r.getBoundingClientRect().left, box.left, box.width]; }"
+    )
+    assert value_left - cell_left < cell_width / 2, (value_left, cell_left, cell_width)
+    check_page(page, "my-rewards-stacked-phone")

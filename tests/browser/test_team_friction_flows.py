@@ -98,7 +98,7 @@ def test_the_asks_list_shows_the_amount_of_a_won_ask(open_page):
     page = open_page("desktop", as_=ADMIN_EMAIL)
     page.goto("/admin/asks?status=completed")
 
-    expect(page.get_by_role("row").filter(has_text="Nordic Payments")).to_contain_text("Completed · won · 120,000.00")
+    expect(page.get_by_role("row").filter(has_text="Nordic Payments")).to_contain_text("Completed · won · $120,000.00")
     check_page(page, "team-asks-won-amount")
 
 

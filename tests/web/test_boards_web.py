@@ -126,8 +126,26 @@ def test_missing_consent_is_explained_with_a_link_to_give_it(client, db, login_a
     login_as(AdvocateFactory().user)
     page = client.get(f"/boards/{board.id}").text
     assert "You have not agreed to advisory-board contact" in page
-    assert 'href="/profile#consent"' in page
+    assert f'href="/profile?next=/boards/{board.id}#consent"' in page
     assert f'action="/boards/{board.id}/apply"' not in page
+
+    # Giving it on the profile brings the advocate back to the board, to apply.
+    profile = client.get(f"/profile?next=/boards/{board.id}").text
+    saved = submit(client, profile, "/profile/consent", **{"consent-purposes": ["advisory_board"]})
+    assert redirect_target(saved)[0] == f"/boards/{board.id}"
+    back = client.get(saved.headers["Location"]).text
+    assert "Your consent choices are saved and in force now." in back
+    assert "You have not agreed to advisory-board contact" not in back
+
+
+def test_the_consent_form_returns_only_to_a_page_of_this_site(client, db, login_as):
+    from tests.factories import AdvocateFactory
+
+    login_as(AdvocateFactory().user)
+    profile = client.get("/profile?next=https://evil.example/").text
+    assert "evil.example" not in profile
+    saved = submit(client, profile, "/profile/consent", **{"consent-purposes": ["advisory_board"]})
+    assert redirect_target(saved)[0] == "/profile"
 
 
 def test_apply_then_see_the_state_then_withdraw(client, db, login_as):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal.database import commit, db, rollback
 from portal.models import Ask, AskOutcome, AskStatus, PointsSource, Region, Term, TermKind, User
-from portal.services import points, reporting
+from portal.services import points, reporting, rewards
 from tests.web.asks import activity, ask_data, build_asks_world, make_ask, make_request, queue_item_of
 from tests.web.intake import error_beside, named, sign_in, text_of
 from tests.web.pages import find_form, parse, submit
@@ -158,8 +158,23 @@ def test_the_asks_list_shows_a_won_asks_amount(client, world, login_as):
 
     page = text_of(client.get("/admin/asks?status=completed").text)
 
-    assert "Completed · won · 125,000.00" in page
+    assert "Completed · won · $125,000.00" in page
     assert "Completed · lost" in page and "Completed · lost ·" not in page
+
+
+def test_deal_sizes_carry_the_program_currency_for_the_seller_and_the_team(client, world, login_as):
+    rewards.update_settings(world.world.admin, rewards.SettingsValues(
+        points={}, value_per_point=Decimal("0.05"), default_annual_gift_cap=Decimal("250"), currency="EUR"))
+    request = make_request(world.world.staff, prospect="Istmo Seguros", deal_size=Decimal("480000"))
+    commit()
+
+    login_as(world.world.staff)
+    seller = client.get("/staff/requests").text
+    assert "deal size €480,000" in text_of(seller)
+    assert "In EUR." in text_of(seller)  # beside the form's deal size
+    login_as(world.world.admin)
+    assert ("Deal size", "€480,000") in facts(client.get(f"/admin/queue/{queue_item_of(request).id}").text)
+    assert "In EUR." in text_of(client.get(f"/admin/asks/new?advocate_id={world.world.owner.id}").text)
 
 
 # --- 6. the dashboard sees the team's own changes at once ---------------------------------------
