@@ -173,7 +173,12 @@ def _derived(config: Config) -> dict:
         # and checks for Redis again, backing off); no request fails because of it.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
-        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2} if config["REDIS_URL"] else {},
+        # Short timeouts so that a Redis gone away costs a request 2 s at most, not a hang;
+        # options given in the configuration (a key prefix, say) are kept.
+        "RATELIMIT_STORAGE_OPTIONS": {
+            **({"socket_connect_timeout": 2, "socket_timeout": 2} if config["REDIS_URL"] else {}),
+            **(config.get("RATELIMIT_STORAGE_OPTIONS") or {}),
+        },
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -322,6 +322,17 @@ class _Apps:
 _apps = _Apps()
 
 
+def _count_limits_as(app) -> None:
+    """Point the shared limiter at ``app``'s storage. create_app points it at the storage of
+    the app built last, and apps are reused; a used app cannot be given to init_app again, so
+    a scratch app with the same settings is. A test that stopped Redis also leaves the
+    limiter on its in-memory fallback until it notices Redis is back: start afresh."""
+    scratch = Flask("limiter-settings")
+    scratch.config.update({k: v for k, v in app.config.items() if k.startswith("RATELIMIT_")})
+    limiter.init_app(scratch)
+    limiter._storage_dead = False  # flask-limiter has no public switch back from its fallback
+
+
 @pytest.fixture
 def app(app_config, request):
     """The app for this test's configuration, in an app context. Apps are reused between
@@ -334,6 +345,7 @@ def app(app_config, request):
     # The job queue and the limiter are shared by every app; create_app sets them from its
     # configuration, and another app may have been built since this one was.
     jobs.huey.immediate = bool(app.config["JOBS_IMMEDIATE"])
+    _count_limits_as(app)
     limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
     if limiter.enabled:
         limiter.reset()  # counts live in the limiter's storage, not in the app
