@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, event, exists, func, inspect, or_, select, true, update
+from sqlalchemy import String, and_, cast, event, exists, func, inspect, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from portal.database import db, utcnow
@@ -435,6 +435,16 @@ def available_now_condition(activity_type_ids: list[int] | None = None, now: dat
     now = now or utcnow()
     activity_type_ids = list(activity_type_ids or [])
     return and_(askable_condition(now), opted_in_condition(activity_type_ids), consented_condition(_purposes(activity_type_ids)))
+
+
+def reachable_condition(now: datetime | None = None):
+    """Advocates who are neither paused nor away now (by their state): the part of the rule
+    that is the advocate's own "do not contact me", which invitations respect. Limits,
+    cool-downs and account health are left out on purpose: an invitation is not an ask (it
+    does not count), and review platforms forbid choosing reviewers by account health."""
+    sync()
+    blocked = or_(*(cast(State.reasons, String).like(f'%"{code}"%') for code in ("paused", "blackout")))
+    return _of_state(~blocked)
 
 
 def count_available_now(activity_type_ids: list[int] | None = None, now: datetime | None = None) -> int:

@@ -44,7 +44,7 @@ from portal.models import (
     User,
 )
 from portal.models.campaigns import new_token
-from portal.services import approvals, audit, directory, points, uploads
+from portal.services import approvals, audit, availability, directory, points, uploads
 from portal.services.errors import DomainError
 from portal.services.notify import notify
 
@@ -163,8 +163,10 @@ def matching_advocates(campaign: Campaign) -> Select:
 
 
 def _not_yet_invited(campaign: Campaign) -> Select:
+    """Fitting advocates not invited yet, leaving out whoever is paused or away now: they
+    are invited by a later click, once back."""
     already = select(CampaignParticipation.advocate_id).where(CampaignParticipation.campaign_id == campaign.id)
-    return matching_advocates(campaign).where(Advocate.id.not_in(already))
+    return matching_advocates(campaign).where(Advocate.id.not_in(already), availability.reachable_condition())
 
 
 def count_to_invite(campaign: Campaign) -> int:

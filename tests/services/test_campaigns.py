@@ -34,7 +34,7 @@ from portal.models import (
     Term,
     Upload,
 )
-from portal.services import approvals, campaigns, points, privacy
+from portal.services import approvals, availability, campaigns, points, privacy
 from portal.services.errors import DomainError
 from tests.conftest import ON_POSTGRES
 from tests.factories import AccountFactory, AdminFactory, AdvocateFactory, CampaignFactory, TermFactory
@@ -159,6 +159,30 @@ class TestInvitations:
         assert campaigns.invite(admin, campaign) == 1
         assert campaigns.invite(admin, campaign) == 0
         assert len(emails_to(first.user.email)) == 1
+
+    def test_whoever_is_paused_or_away_is_invited_once_back_and_limits_do_not_matter(self, db, monkeypatch):
+        from portal.models import Blackout
+
+        today = utcnow().date()
+        fits = AdvocateFactory(month_limit=0)  # at a limit: an invitation is not an ask
+        paused = AdvocateFactory(paused_until=today + timedelta(days=5))
+        away = AdvocateFactory()
+        db.session.add(Blackout(advocate_id=away.id, starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=2)))
+        db.session.flush()
+        campaign = CampaignFactory(ends_on=today + timedelta(days=60))
+        admin = AdminFactory()
+
+        assert campaigns.count_to_invite(campaign) == 1
+        assert campaigns.invite(admin, campaign) == 1
+        assert set(db.session.scalars(select(CampaignParticipation.advocate_id))) == {fits.id}
+
+        # A week on, the periodic job has moved their states: both are invited by the next click.
+        later = utcnow() + timedelta(days=7)
+        monkeypatch.setattr("portal.services.availability.utcnow", lambda: later)
+        while availability.refresh_due(later):
+            pass
+        assert campaigns.invite(admin, campaign) == 2
+        assert set(db.session.scalars(select(CampaignParticipation.advocate_id))) == {fits.id, paused.id, away.id}
 
     def test_an_ended_campaign_invites_nobody(self, db):
         AdvocateFactory()
