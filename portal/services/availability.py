@@ -447,20 +447,24 @@ def reachable_condition(now: datetime | None = None):
     return _of_state(~blocked)
 
 
-def count_available_now(activity_type_ids: list[int] | None = None, now: datetime | None = None) -> int:
-    """How many advocates ``available_now_condition`` holds for, counted from the state, the
-    consents and the opt-ins alone: an askable state is an approved advocate's, so the
-    advocates table (the largest) is not read. At 100,000 advocates this is the directory's
-    busiest count ("Available now" with nothing else chosen)."""
+def count_of_state(activity_type_ids: list[int], available_now: bool, usage: str, now: datetime | None = None) -> int:
+    """How many advocates the directory lists for "Available now" and/or a usage list (and
+    activities), with nothing else chosen: the same conditions as ``available_now_condition``,
+    ``usage_condition`` and the activity filter, asked of the state, the consents and the
+    opt-ins alone. Each implies an approved advocate (an askable or over-used state is an
+    approved advocate's), so the advocates table, the largest, is not read: at 100,000
+    advocates these are the directory's busiest counts."""
     sync()
     now = now or utcnow()
-    activity_type_ids = list(activity_type_ids or [])
-    query = select(func.count()).select_from(State).where(
-        askable(now),
-        opted_in_condition(activity_type_ids, State.advocate_id),
-        consented_condition(_purposes(activity_type_ids), State.advocate_id),
-    )
-    return db.session.scalar(query)
+    key = State.advocate_id
+    conditions = [opted_in_condition(activity_type_ids, key)]
+    if available_now:
+        conditions += [askable(now), consented_condition(_purposes(activity_type_ids), key)]
+    if usage == "under":
+        conditions += [askable(now), consented_condition({DEFAULT_PURPOSE}, key), State.recent_count == 0]
+    elif usage == "over":
+        conditions.append(State.over_used == true())
+    return db.session.scalar(select(func.count()).select_from(State).where(*conditions))
 
 
 def usage_condition(kind: str, now: datetime | None = None):

@@ -105,14 +105,17 @@ def _counted(filters: Filters, conditions: list):
     return counted.where(*conditions)
 
 
-def _only_available_now(filters: Filters) -> bool:
-    """Nothing chosen but "Available now" (and activities): the count the state answers alone."""
-    return filters.available_now and filters == Filters(activity_type_ids=filters.activity_type_ids, available_now=True)
+def _of_state_alone(filters: Filters) -> bool:
+    """Nothing chosen but "Available now" or a usage list (and activities): a count the
+    availability state answers alone."""
+    availability_only = Filters(activity_type_ids=filters.activity_type_ids, available_now=filters.available_now,
+                                usage=filters.usage if filters.usage in USAGE_CHOICES else "")
+    return (filters.available_now or filters.usage in USAGE_CHOICES) and filters == availability_only
 
 
 def _total(filters: Filters, conditions: list, where: tuple, now: datetime) -> int:
-    if not where and _only_available_now(filters):
-        return availability.count_available_now(filters.activity_type_ids, now)
+    if not where and _of_state_alone(filters):
+        return availability.count_of_state(filters.activity_type_ids, filters.available_now, filters.usage, now)
     return db.session.scalar(_counted(filters, conditions))
 
 

@@ -121,11 +121,13 @@ def test_the_verdict_the_state_and_the_set_query_agree(db, taxonomies, plans, pr
         t = t0 + timedelta(hours=later)
         for activity_ids in ([], [call.id]):
             listed = available_ids(ids, activity_ids, t)
-            # The directory's count of "Available now" alone, answered from the state, is the
-            # count of the general query (an askable state is an approved advocate's).
-            alone = directory.Filters(activity_type_ids=activity_ids, available_now=True)
-            approved = directory.Filters(activity_type_ids=activity_ids, available_now=True, statuses=[AdvocateStatus.APPROVED])
-            assert directory.count(alone, now=t) == directory.count(approved, now=t)
+            # The directory's counts of "Available now" and the usage lists alone, answered from
+            # the state, are the counts of the general query (which also reads the advocates).
+            for chosen in ({"available_now": True}, {"usage": "under"}, {"usage": "over"},
+                           {"available_now": True, "usage": "over"}):
+                alone = directory.Filters(activity_type_ids=activity_ids, **chosen)
+                approved = directory.Filters(activity_type_ids=activity_ids, statuses=[AdvocateStatus.APPROVED], **chosen)
+                assert directory.count(alone, now=t) == directory.count(approved, now=t), chosen
             for advocate in advocates:
                 row = rows[advocate.id]
                 verdict = availability.check(advocate, call, t)
