@@ -165,15 +165,17 @@ def end_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
-def sign_out_everywhere(actor: User, user: User, record=None) -> None:
-    """End every session of ``user``, at their own request or an admin's, on the record
-    (``record``: what the admin acted from, e.g. the advocate record; else the user)."""
+def sign_out_everywhere(actor: User | None, user: User, record=None) -> None:
+    """End every session of ``user``, at their own request, an admin's, or from the command
+    line (``actor`` None), on the record (``record``: what the admin acted from, e.g. the
+    advocate record; else the user)."""
     end_sessions(user)
-    summary = (
-        f"{user.name} signed out everywhere"
-        if actor.id == user.id
-        else f"{actor.name} signed {user.name} out everywhere"
-    )
+    if actor is None:
+        summary = f"{user.name} signed out everywhere from the command line"
+    elif actor.id == user.id:
+        summary = f"{user.name} signed out everywhere"
+    else:
+        summary = f"{actor.name} signed {user.name} out everywhere"
     audit.record(actor, "user.signed_out_everywhere", record or user, summary, user_id=user.id)
     db.session.flush()
 
