@@ -173,7 +173,11 @@ def _derived(config: Config) -> dict:
         # and checks for Redis again, backing off); no request fails because of it.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
-        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2} if config["REDIS_URL"] else {},
+        # Options set in the configuration (a key_prefix, say) go on top of these timeouts.
+        "RATELIMIT_STORAGE_OPTIONS": {
+            **({"socket_connect_timeout": 2, "socket_timeout": 2} if config["REDIS_URL"] else {}),
+            **config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        },
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
