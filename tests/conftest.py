@@ -336,6 +336,9 @@ def app(app_config, request):
     jobs.huey.immediate = bool(app.config["JOBS_IMMEDIATE"])
     limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
     if limiter.enabled:
+        # Its storage too: the newest app's may be another Redis (tests/web/test_redis_outage.py
+        # stops its own). init_app adds no second set of hooks to an app that has them.
+        limiter.init_app(app)
         limiter.reset()  # counts live in the limiter's storage, not in the app
     with app.app_context():
         yield app
