@@ -236,6 +236,17 @@ def needs_userinfo(claims: dict) -> bool:
     return any(name not in claims for name in OIDC_CLAIMS)
 
 
+def with_userinfo(claims: dict, userinfo: dict) -> dict:
+    """The ID token's ``claims`` completed from the userinfo response (about the same
+    subject: the caller checks). ``email`` and ``email_verified`` come together from one of
+    the two, userinfo's when it names an address: a verified flag speaks only for the
+    address beside it, never for one from the other response."""
+    pair_from = userinfo if "email" in userinfo else claims
+    merged = {name: value for name, value in {**userinfo, **claims}.items() if name not in OIDC_CLAIMS}
+    merged.update({name: pair_from[name] for name in OIDC_CLAIMS if name in pair_from})
+    return merged
+
+
 def sign_in_with_oidc(issuer: str, claims: dict) -> User:
     """The user an OpenID Connect sign-in is for.
 
