@@ -234,7 +234,8 @@ class TestMatching:
         consent.set_consents(never.user, never, {ConsentPurpose.REFERENCE_CALLS})
         paused = AdvocateFactory(activity_types=[call], paused_until=utcnow().date() + timedelta(days=3))
         consent.set_consents(paused.user, paused, {ConsentPurpose.REFERENCE_CALLS})
-        away = AdvocateFactory(activity_types=[call])
+        # Blackout dates are days of the advocate's own calendar: today in UTC is today there.
+        away = AdvocateFactory(activity_types=[call], time_zone="UTC")
         consent.set_consents(away.user, away, {ConsentPurpose.REFERENCE_CALLS})
         db.session.add(Blackout(advocate_id=away.id, starts_on=utcnow().date(), ends_on=utcnow().date()))
         busy = AdvocateFactory(activity_types=[call])
