@@ -14,6 +14,7 @@ from portal.services.errors import DomainError
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(login_link)
+    app.cli.add_command(sign_out_everywhere)
     app.cli.add_command(seed_demo)
     app.cli.add_command(reference_group)
     app.cli.add_command(points_group)
@@ -62,6 +63,21 @@ def login_link(email: str) -> None:
         click.echo(f"Emailed a one-time sign-in link to {user.email}.")
         return
     click.echo(auth.sign_in_url(user))
+
+
+@click.command("sign-out-everywhere")
+@click.argument("email")
+def sign_out_everywhere(email: str) -> None:
+    """End every session of EMAIL's account, on the audit trail.
+
+    An admin does this for an advocate from the advocate's record; team members have no
+    record page, so a lost laptop or a colleague who left is signed out from here."""
+    user = auth.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    auth.sign_out_everywhere(None, user)
+    commit()
+    click.echo(f"Signed {user.name} ({user.email}) out on every device and browser.")
 
 
 @click.command("seed-demo")

@@ -35,7 +35,10 @@ def submitted_address_and_client() -> str:
 
 def rate_limit_storage() -> str:
     """Where rate limits are counted now: "redis", or "memory" (configured so, or because
-    Redis does not answer: then every process counts on its own)."""
+    Redis does not answer: then every process counts on its own); "off" when they are
+    switched off (RATELIMIT_ENABLED)."""
+    if not limiter.enabled:
+        return "off"
     if not limiter.initialized or limiter.storage.__class__.__name__ == "MemoryStorage":
         return "memory"
     return "redis" if limiter.storage.check() else "memory (Redis unreachable)"

@@ -8,6 +8,7 @@ test that needs it when it is missing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -28,12 +29,19 @@ START_TIMEOUT = 30
 
 
 def install() -> None:
-    if (HERE / "node_modules" / "oidc-provider").is_dir():
+    # npm writes node_modules/.package-lock.json last. Parallel test processes take turns:
+    # `npm ci` empties node_modules first, and a provider started from a half-written one
+    # fails to import.
+    installed = HERE / "node_modules" / ".package-lock.json"
+    if installed.is_file():
         return
     npm = shutil.which("npm")
     if npm is None:
         missing("npm is not installed: the OpenID provider tests need Node.js 20 and npm")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True, timeout=300)
+    with open(HERE / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.is_file():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True, timeout=300)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The command line: ``flask --app wsgi create-admin | login-link | seed-demo``."""
+"""The command line: ``flask --app wsgi create-admin | login-link | sign-out-everywhere | seed-demo``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.database import db as database
-from portal.models import Account, Role, User
+from portal.models import Account, AuditEvent, Role, User
 from portal.services import auth
-from tests.factories import UserFactory
+from tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
 
 PASSWORD = "a long enough admin password"
 
@@ -162,6 +162,35 @@ def test_login_link_for_an_unknown_or_inactive_email_fails_cleanly(cli, who):
     assert result.exit_code != 0
     assert result.output.strip() == "Error: No active account for gone@customer.example."
     assert "Traceback" not in result.output
+
+
+# --- sign-out-everywhere ----------------------------------------------------------------------
+
+
+def test_sign_out_everywhere_ends_a_team_member_s_sessions(app, cli, client):
+    """Team members have no record page for an admin to act from (advocates do): a lost
+    laptop or a colleague who left is signed out from the command line, on the record."""
+    staff = StaffFactory(email="sam@example.com", name="Sam Seller")
+    assert client.post("/sign-in/password", data={"email": staff.email, "password": TEST_PASSWORD}).status_code == 302
+    assert client.get("/staff/nominations").status_code == 200
+    other = app.test_client()
+    assert other.get("/staff/nominations").status_code == 302
+
+    result = cli("sign-out-everywhere", "Sam@Example.com")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Signed Sam Seller (sam@example.com) out on every device and browser."
+    response = client.get("/staff/nominations")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    event = database.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.signed_out_everywhere"))
+    assert (event.actor_id, event.subject_type, event.subject_id) == (None, "users", staff.id)
+    assert event.summary == "Sam Seller signed out everywhere from the command line"
+
+
+def test_sign_out_everywhere_for_an_unknown_email_fails_cleanly(cli):
+    result = cli("sign-out-everywhere", "nobody@example.com")
+    assert result.exit_code != 0
+    assert result.output.strip() == "Error: No account for nobody@example.com."
 
 
 # --- seed-demo --------------------------------------------------------------------------------

@@ -142,6 +142,18 @@ def test_the_redis_url_drives_the_rate_limiter(tmp_path, monkeypatch):
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
 
 
+def test_rate_limit_storage_options_given_keep_the_redis_timeouts(tmp_path):
+    """A key prefix (each test process has its own, so that one process's reset leaves the
+    others' counts alone) is kept next to the timeouts that Redis gets by default."""
+    given = {"RATELIMIT_STORAGE_OPTIONS": {"key_prefix": "portal-a-limits"}}
+    config = load_config(str(tmp_path / "instance"), config_for(tmp_path, REDIS_URL="redis://127.0.0.1:6379/3", **given))
+    assert config["RATELIMIT_STORAGE_OPTIONS"] == {
+        "socket_connect_timeout": 2, "socket_timeout": 2, "key_prefix": "portal-a-limits"
+    }
+    config = load_config(str(tmp_path / "instance"), config_for(tmp_path, **given))
+    assert config["RATELIMIT_STORAGE_OPTIONS"] == {"key_prefix": "portal-a-limits"}
+
+
 def test_sso_is_enabled_only_with_issuer_and_client(tmp_path):
     assert create_app(config_for(tmp_path)).config["OIDC_ENABLED"] is False
     app = create_app(config_for(tmp_path, OIDC_ISSUER="https://sso.example.com", OIDC_CLIENT_ID="portal"))

@@ -140,10 +140,10 @@ def advocates():
     legacy = "page" in request.args  # v1's numbered pages, kept for existing clients
     page_number = _int_arg("page", 1, 1, 100000, errors)
     per_page = _int_arg("per_page", 25, 1, MAX_PER_PAGE, errors)
-    with_total = request.args.get("total", "true")
+    with_total = request.args.get("total") or "true"  # missing or empty: the default
     if with_total not in ("true", "false"):
         errors["total"] = "Send true or false."
-    position = _cursor(request.args.get("cursor"), errors) if "cursor" in request.args else None
+    position = _cursor(request.args["cursor"], errors) if request.args.get("cursor") else None
     if position is not None and legacy:
         errors["cursor"] = "Send either cursor or page, not both."
     if errors:

@@ -161,7 +161,7 @@ def sso_callback():
             # OIDC Core 5.3.2: userinfo about another subject must not be used.
             if userinfo.get("sub") != claims.get("sub"):
                 raise OAuthError("userinfo_mismatch", "the userinfo response is about another subject")
-            claims = {**userinfo, **claims}
+            claims = auth.with_userinfo(claims, userinfo)
         user = auth.sign_in_with_oidc(claims["iss"], claims)
     except OAuthError as exc:
         current_app.logger.info("single sign-on refused: %s", exc)

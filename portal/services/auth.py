@@ -165,15 +165,17 @@ def end_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
-def sign_out_everywhere(actor: User, user: User, record=None) -> None:
-    """End every session of ``user``, at their own request or an admin's, on the record
-    (``record``: what the admin acted from, e.g. the advocate record; else the user)."""
+def sign_out_everywhere(actor: User | None, user: User, record=None) -> None:
+    """End every session of ``user``, at their own request, an admin's, or from the command
+    line (``actor`` None), on the record (``record``: what the admin acted from, e.g. the
+    advocate record; else the user)."""
     end_sessions(user)
-    summary = (
-        f"{user.name} signed out everywhere"
-        if actor.id == user.id
-        else f"{actor.name} signed {user.name} out everywhere"
-    )
+    if actor is None:
+        summary = f"{user.name} signed out everywhere from the command line"
+    elif actor.id == user.id:
+        summary = f"{user.name} signed out everywhere"
+    else:
+        summary = f"{actor.name} signed {user.name} out everywhere"
     audit.record(actor, "user.signed_out_everywhere", record or user, summary, user_id=user.id)
     db.session.flush()
 
@@ -232,6 +234,17 @@ def needs_userinfo(claims: dict) -> bool:
     """True when the ID token lacks claims the sign-in needs: OIDC Core lets a provider send
     them only from its userinfo endpoint (node-oidc-provider does by default)."""
     return any(name not in claims for name in OIDC_CLAIMS)
+
+
+def with_userinfo(claims: dict, userinfo: dict) -> dict:
+    """The ID token's ``claims`` completed from the userinfo response (about the same
+    subject: the caller checks). ``email`` and ``email_verified`` come together from one of
+    the two, userinfo's when it names an address: a verified flag speaks only for the
+    address beside it, never for one from the other response."""
+    pair_from = userinfo if "email" in userinfo else claims
+    merged = {name: value for name, value in {**userinfo, **claims}.items() if name not in OIDC_CLAIMS}
+    merged.update({name: pair_from[name] for name in OIDC_CLAIMS if name in pair_from})
+    return merged
 
 
 def sign_in_with_oidc(issuer: str, claims: dict) -> User:

@@ -44,6 +44,33 @@ def test_a_first_sign_in_needs_a_verified_email(app, db, given, trust, signs_in)
         assert db.session.scalar(select(UserIdentity.id)) is None
 
 
+ID = {"sub": "employee-1", "iss": ISSUER}
+
+
+@pytest.mark.parametrize(
+    ("id_token", "userinfo", "email", "verified"),
+    [
+        # node-oidc-provider and others: both claims only from userinfo.
+        (ID, {"sub": "employee-1", "email": "casey@example.com", "email_verified": True}, "casey@example.com", True),
+        # A verified flag speaks only for the address beside it: never the ID token's address
+        # with userinfo's flag about another one.
+        ({**ID, "email": "admin@example.com"}, {"sub": "employee-1", "email": "casey@example.com", "email_verified": True},
+         "casey@example.com", True),
+        ({**ID, "email": "admin@example.com"}, {"sub": "employee-1", "email_verified": True}, "admin@example.com", None),
+        ({**ID, "email_verified": True}, {"sub": "employee-1", "email": "admin@example.com"}, "admin@example.com", None),
+        # Userinfo without an address: the ID token's pair, as it was.
+        ({**ID, "email": "casey@example.com"}, {"sub": "employee-1", "name": "Casey"}, "casey@example.com", None),
+    ],
+    ids=["userinfo-only", "other-address-in-userinfo", "flag-without-address", "address-without-flag", "no-address-in-userinfo"],
+)
+def test_userinfo_completes_the_id_token_with_the_address_and_its_flag_together(id_token, userinfo, email, verified):
+    merged = auth.with_userinfo(id_token, userinfo)
+
+    assert merged["sub"] == "employee-1" and merged["iss"] == ISSUER
+    assert merged.get("email") == email
+    assert merged.get("email_verified") == verified
+
+
 def test_the_link_decides_after_the_first_sign_in(app, db):
     staff = StaffFactory(email="casey@example.com")
     auth.sign_in_with_oidc(ISSUER, claims(email_verified=True))

@@ -71,10 +71,11 @@ def test_wildcards_in_the_directory_search_are_literal(client, db, login_as):
         {"available_now": ""},
         {"q": ""},
         {"page": "", "per_page": ""},
+        {"cursor": "", "total": ""},
         {"product": "", "industry": "", "region": "", "use_case": "", "activity_type": "", "available_now": "",
-         "q": "", "page": "", "per_page": ""},
+         "q": "", "page": "", "per_page": "", "cursor": "", "total": ""},
     ],
-    ids=["product", "terms", "available", "q", "paging", "all"],
+    ids=["product", "terms", "available", "q", "paging", "cursor-and-total", "all"],
 )
 def test_empty_api_filters_mean_no_filter(client, db, reference_db, args):
     headers = bearer()

@@ -15,7 +15,7 @@ import redis
 from huey import RedisHuey
 from sqlalchemy import select
 
-from portal import create_app, jobs
+from portal import jobs
 from portal.models import OutboxKind, OutboxMessage, OutboxStatus
 from tests.conftest import free_port
 from tests.factories import TEST_PASSWORD, StaffFactory
@@ -73,8 +73,8 @@ def redis_server():
 def app_config(app_config, redis_server):
     """Redis for the rate limiter and the job queue (as PORTAL_REDIS_URL does), limits on,
     and jobs queued for a consumer instead of run at once."""
-    yield {**app_config, "REDIS_URL": redis_server.url, "RATELIMIT_ENABLED": True, "JOBS_IMMEDIATE": False}
-    create_app(app_config)  # the shared limiter counts in memory again, as the other tests expect
+    # The shared limiter is pointed at each test's own storage by the app fixture.
+    return {**app_config, "REDIS_URL": redis_server.url, "RATELIMIT_ENABLED": True, "JOBS_IMMEDIATE": False}
 
 
 @pytest.fixture
