@@ -120,12 +120,15 @@ def seed() -> str:
     for row in ADVOCATES:
         if auth.find_user(row[0]) is None:
             _add_advocate(admin, staff, industries, *row)
-    if db.session.scalar(select(Ask.id).limit(1)) is None:
+    first_run = db.session.scalar(select(Ask.id).limit(1)) is None
+    if first_run:
         _add_asks(admin)
     if db.session.scalar(select(ReferenceRequest.id).limit(1)) is None:
         _add_reference_requests(admin, staff)
     _add_open_ask(admin)
     seed_campaigns()
+    if first_run:
+        _add_pause_and_blackout()
     seed_boards(admin)
     seed_reporting(admin, staff)
     seed_rewards(admin)
@@ -248,16 +251,20 @@ def _add_asks(admin) -> None:
                 completed_at=now - timedelta(days=days_ago - 5) if status is AskStatus.COMPLETED else None,
             )
         )
-    diego, kenji, maria = (
-        _current(email)
-        for email in ("diego.mora@cafepacifico.example", "kenji.sato@sakuraretail.example", "maria.lopez@bancoistmeno.example")
-    )
+    maria = _current("maria.lopez@bancoistmeno.example")
+    if maria:
+        maria.quarter_limit = 2  # she chose fewer than the program's three
+    db.session.flush()
+
+
+def _add_pause_and_blackout() -> None:
+    """Diego paused, Kenji away: set after the campaigns, whose invitations went out before."""
+    now = utcnow()
+    diego, kenji = (_current(email) for email in ("diego.mora@cafepacifico.example", "kenji.sato@sakuraretail.example"))
     if diego:
         diego.paused_until = (now + timedelta(days=30)).date()
     if kenji:
         db.session.add(Blackout(advocate_id=kenji.id, starts_on=now.date(), ends_on=(now + timedelta(days=10)).date(), note="Golden Week"))
-    if maria:
-        maria.quarter_limit = 2  # she chose fewer than the program's three
     db.session.flush()
 
 
