@@ -331,10 +331,11 @@ class Generator:
 
     def api_token(self) -> None:
         from portal.models import ApiToken
+        from portal.models.api_token import SCOPES
         from portal.services.publishing import hash_token
 
         self.insert(ApiToken, [dict(name="Load run", token_hash=hash_token(BENCH_API_TOKEN), prefix=BENCH_API_TOKEN[:10],
-                                    created_by_id=self.admin_id)])
+                                    created_by_id=self.admin_id, scopes=list(SCOPES))])
 
 
 def fill_availability(app) -> tuple[int, float]:

@@ -181,3 +181,18 @@ def test_the_admins_menu_reaches_import_audit_and_growth_targets(client, login_a
         assert f'<a href="{href}" >{label}</a>' in nav
     # Signed in, every link sits in the one Menu disclosure (a phone shows only the button).
     assert re.search(r'<details class="site-menu">\s*<summary>Menu</summary>', nav)
+
+
+def test_a_reward_without_a_money_value_does_not_say_it_is_worth_nothing(client, db, login_as):
+    RewardFactory(name="Roadmap session", monetary_value=Decimal("0"))
+    RewardFactory(name="Gift card", monetary_value=Decimal("20.00"))
+    login_as(AdvocateFactory().user)
+    page = " ".join(client.get("/rewards").text.split())
+    assert "Worth $20.00" in page and "Worth $0.00" not in page
+
+
+def test_a_refused_blackout_comes_back_to_the_blackout_section(client, db, login_as):
+    """The form posts to its own section: on a phone the error beside the field is in view."""
+    login_as(AdvocateFactory().user)
+    page = client.get("/preferences").text
+    assert 'action="/preferences/blackouts#blackouts"' in page and 'id="blackouts"' in page

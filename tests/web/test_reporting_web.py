@@ -113,7 +113,9 @@ def test_setting_a_target_and_a_recruiting_call(client, db, login_as, taxonomies
     page = client.get("/admin/coverage").text
     assert "Healthcare · APAC · any product" in page and "3 to recruit" in page
 
-    client.post(f"/admin/coverage/{target.id}/call", data={"action": "open", "message": "Hospital groups"})
+    client.post(f"/admin/coverage/{target.id}/call", data={"action": "open", "message": "Hospital groups."})
+    # The message's own full stop ends the sentence: none is added after its closing quote.
+    assert "“Hospital groups.” It disappears" in " ".join(client.get("/admin/coverage").text.split())
     login_as(StaffFactory())
     nominate = client.get("/staff/nominate").text
     assert "Customers the program is looking for" in nominate
