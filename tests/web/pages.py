@@ -40,7 +40,10 @@ class _PageParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self._form = Form(attrs.get("action"), attrs.get("method", "get").lower())
+            # The address the form posts to: a fragment (#section, where the page scrolls
+            # back to) never reaches the server.
+            action = attrs.get("action")
+            self._form = Form(action.partition("#")[0] if action else action, attrs.get("method", "get").lower())
             self.forms.append(self._form)
         element = Element(tag, attrs, form=self._form)
         self.elements.append(element)
